@@ -1,0 +1,118 @@
+"""What a page asks to preload: one URL with its destination and flags."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+__all__ = ["DESTINATIONS", "Preload", "destination_for"]
+
+# The `as` values of the Fetch standard that `rel=preload` accepts.
+DESTINATIONS = frozenset(
+    {"audio", "document", "embed", "fetch", "font", "image", "object", "script",
+     "style", "track", "video", "worker"}
+)
+
+# Fonts are always fetched in CORS mode and `fetch()` defaults to it, so a preload
+# without `crossorigin` would not match the later request and be fetched twice.
+_CORS_DESTINATIONS = frozenset({"font", "fetch"})
+
+_DESTINATION_BY_EXTENSION = {
+    ".css": "style",
+    ".js": "script",
+    ".mjs": "script",
+    ".woff2": "font",
+    ".woff": "font",
+    ".ttf": "font",
+    ".otf": "font",
+    ".eot": "font",
+    ".png": "image",
+    ".jpg": "image",
+    ".jpeg": "image",
+    ".gif": "image",
+    ".webp": "image",
+    ".avif": "image",
+    ".svg": "image",
+    ".ico": "image",
+    ".json": "fetch",
+    ".vtt": "track",
+    ".mp4": "video",
+    ".webm": "video",
+    ".mp3": "audio",
+    ".ogg": "audio",
+}
+
+# C0 controls, DEL and C1 controls: any of them in a header value can split or
+# corrupt the response.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_FORBIDDEN_SCHEMES = frozenset({"javascript", "data", "vbscript"})
+_CROSSORIGIN_VALUES = frozenset({"anonymous", "use-credentials"})
+
+
+def destination_for(url: str) -> str:
+    """Guess the preload destination (`as=`) from the URL's file extension."""
+    extension = posixpath.splitext(urlsplit(url).path)[1].lower()
+    return _DESTINATION_BY_EXTENSION.get(extension, "fetch")
+
+
+def _check_url(url: str) -> None:
+    if not isinstance(url, str) or not url.strip():
+        raise ValueError(f"A preload URL must be a non-empty string, not {url!r}.")
+    if _CONTROL_CHARACTERS.search(url):
+        raise ValueError(f"A preload URL must not contain control characters: {url!r}.")
+    if " " in url or "<" in url or ">" in url:
+        raise ValueError(f"A preload URL must be percent-encoded (no spaces or angle brackets): {url!r}.")
+    scheme = urlsplit(url).scheme.lower()
+    if scheme in _FORBIDDEN_SCHEMES:
+        raise ValueError(f"A {scheme}: URL cannot be preloaded or pushed: {url[:40]!r}.")
+    if scheme not in ("", "http", "https"):
+        raise ValueError(f"Only http(s) and relative URLs can be preloaded, not {url[:40]!r}.")
+
+
+@dataclass(frozen=True, slots=True)
+class Preload:
+    """One resource a response asks the client to fetch early.
+
+    ``as_`` defaults to the destination guessed from the file extension;
+    ``crossorigin`` defaults to ``"anonymous"`` where the destination needs CORS.
+    ``nopush`` keeps the preload link but tells servers not to push it.
+    """
+
+    url: str
+    as_: str = ""
+    crossorigin: str | None = None
+    nopush: bool = False
+
+    def __post_init__(self) -> None:
+        _check_url(self.url)
+        as_ = self.as_ or destination_for(self.url)
+        if as_ not in DESTINATIONS:
+            raise ValueError(f"{as_!r} is not a preload destination; use one of {sorted(DESTINATIONS)}.")
+        object.__setattr__(self, "as_", as_)
+        crossorigin = self.crossorigin
+        if crossorigin is None and as_ in _CORS_DESTINATIONS:
+            crossorigin = "anonymous"
+        if crossorigin is not None and crossorigin not in _CROSSORIGIN_VALUES:
+            raise ValueError(f"crossorigin must be 'anonymous' or 'use-credentials', not {crossorigin!r}.")
+        object.__setattr__(self, "crossorigin", crossorigin)
+
+    @property
+    def origin(self) -> str | None:
+        """``scheme://host[:port]`` for an absolute URL, ``None`` for a relative one."""
+        parts = urlsplit(self.url)
+        if not parts.netloc:
+            return None
+        return f"{parts.scheme or 'https'}://{parts.netloc}".lower()
+
+    def link_value(self) -> str:
+        """The RFC 8288 ``Link`` header value that asks for this preload."""
+        value = f"<{self.url}>; rel=preload; as={self.as_}"
+        if self.crossorigin == "anonymous":
+            value += "; crossorigin"
+        elif self.crossorigin:
+            value += f"; crossorigin={self.crossorigin}"
+        if self.nopush:
+            value += "; nopush"
+        return value

@@ -1,0 +1,41 @@
+"""Template tags that render a URL and register it for preload and push.
+
+``{% load h2push %}`` then ``{% push_static "css/base.css" %}`` renders exactly what
+``{% static "css/base.css" %}`` renders; ``{% push_url "/api/menu.json" %}`` does the
+same for any other URL. Both accept ``as_=``, ``crossorigin=``, ``nopush=`` and the
+``as var`` form.
+"""
+
+from __future__ import annotations
+
+from django import template
+from django.templatetags.static import static
+
+from h2push import registry
+from h2push.preload import Preload
+
+register = template.Library()
+
+
+def _register(url: str, as_: str, crossorigin: str | None, nopush: bool) -> str:
+    preload = Preload(url, as_, crossorigin, nopush)
+    promises = registry.current()
+    if promises is not None:
+        promises.add(preload)
+    return url
+
+
+@register.simple_tag(name="push_static")
+def push_static_tag(
+    path: str, as_: str = "", crossorigin: str | None = None, nopush: bool = False
+) -> str:
+    # static() raises for a name the manifest lacks, exactly as {% static %} does,
+    # before anything is registered.
+    return _register(static(path), as_, crossorigin, nopush)
+
+
+@register.simple_tag(name="push_url")
+def push_url_tag(
+    url: str, as_: str = "", crossorigin: str | None = None, nopush: bool = False
+) -> str:
+    return _register(str(url), as_, crossorigin, nopush)

@@ -1,0 +1,177 @@
+"""A test client that runs the whole ASGI stack with an HTTP/2 scope.
+
+Like Quart's test client it records what the server pushed::
+
+    client = H2TestClient()
+    response = client.get("/")
+    assert client.push_promises[0] == ("/static/css/base.css", {"accept": "text/html"})
+
+``push_promises`` and ``early_hints`` gather across the client's requests; build a
+new client (or call :meth:`H2TestClient.clear`) for a fresh record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from asgiref.sync import async_to_sync
+
+__all__ = ["H2TestClient", "H2TestResponse"]
+
+HTTP2_EXTENSIONS = ("http.response.push", "http.response.early_hint", "http.response.trailers")
+
+
+@dataclass
+class H2TestResponse:
+    status: int
+    headers: list[tuple[str, str]]
+    content: bytes
+    # Every ASGI message the app sent, in order: pushes and hints included.
+    messages: list[dict[str, Any]] = field(default_factory=list)
+
+    def header(self, name: str) -> str | None:
+        values = self.header_values(name)
+        return ", ".join(values) if values else None
+
+    def header_values(self, name: str) -> list[str]:
+        name = name.lower()
+        return [value for key, value in self.headers if key == name]
+
+
+class H2TestClient:
+    """Sends requests straight into an ASGI application, as an HTTP/2 server would.
+
+    ``application`` defaults to :func:`h2push.asgi.get_asgi_application`.
+    ``extensions`` are the ASGI extensions the fake server advertises (all of an
+    HTTP/2 server's by default; pass ``()`` to act as an HTTP/1.1 server).
+    ``client`` is the scope's client address, which identifies a connection.
+    """
+
+    def __init__(
+        self,
+        application: Any = None,
+        *,
+        http_version: str = "2",
+        extensions: Iterable[str] = HTTP2_EXTENSIONS,
+        scheme: str = "https",
+        host: str = "testserver",
+        client: tuple[str, int] = ("127.0.0.1", 50000),
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        if application is None:
+            from h2push.asgi import get_asgi_application
+
+            application = get_asgi_application()
+        self.application = application
+        self.http_version = http_version
+        self.extensions = tuple(extensions)
+        self.scheme = scheme
+        self.host = host
+        self.client = client
+        self.default_headers = {"accept": "text/html", "user-agent": "h2push-testclient", **(headers or {})}
+        self.push_promises: list[tuple[str, dict[str, str]]] = []
+        self.early_hints: list[list[str]] = []
+
+    def clear(self) -> None:
+        self.push_promises.clear()
+        self.early_hints.clear()
+
+    def get(self, path: str, *, headers: Mapping[str, str] | None = None) -> H2TestResponse:
+        return self.request("GET", path, headers=headers)
+
+    def head(self, path: str, *, headers: Mapping[str, str] | None = None) -> H2TestResponse:
+        return self.request("HEAD", path, headers=headers)
+
+    def post(
+        self, path: str, body: bytes = b"", *, headers: Mapping[str, str] | None = None
+    ) -> H2TestResponse:
+        return self.request("POST", path, body=body, headers=headers)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: bytes = b"",
+        headers: Mapping[str, str] | None = None,
+    ) -> H2TestResponse:
+        result: H2TestResponse = async_to_sync(self.arequest)(
+            method, path, body=body, headers=headers
+        )
+        return result
+
+    def scope(self, method: str, path: str, headers: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """The ASGI scope this client sends for a request."""
+        parts = urlsplit(path)
+        merged = {**self.default_headers, "host": self.host, **(headers or {})}
+        return {
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.3"},
+            "http_version": self.http_version,
+            "method": method,
+            "scheme": self.scheme,
+            "path": parts.path,
+            "raw_path": parts.path.encode(),
+            "query_string": parts.query.encode(),
+            "root_path": "",
+            "headers": [(k.lower().encode(), v.encode()) for k, v in merged.items()],
+            "client": self.client,
+            "server": (self.host, 443),
+            "extensions": {name: {} for name in self.extensions},
+        }
+
+    async def arequest(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: bytes = b"",
+        headers: Mapping[str, str] | None = None,
+    ) -> H2TestResponse:
+        """Run one request through the application and collect what it sent."""
+        scope = self.scope(method, path, headers)
+        messages: list[dict[str, Any]] = []
+        disconnect = asyncio.Event()
+        request_sent = False
+
+        async def receive() -> dict[str, Any]:
+            nonlocal request_sent
+            if not request_sent:
+                request_sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            await disconnect.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            kind = message["type"]
+            if kind in ("http.response.push", "http.response.early_hint") and (
+                kind not in scope["extensions"]
+            ):
+                # Hypercorn and Daphne fail the request the same way.
+                raise RuntimeError(f"{kind} sent, but the scope does not advertise it")
+            messages.append(message)
+            if kind == "http.response.push":
+                self.push_promises.append(
+                    (message["path"], {k.decode(): v.decode() for k, v in message["headers"]})
+                )
+            elif kind == "http.response.early_hint":
+                self.early_hints.append([link.decode() for link in message["links"]])
+
+        try:
+            await self.application(scope, receive, send)
+        finally:
+            disconnect.set()
+        return _response_from(messages)
+
+
+def _response_from(messages: list[dict[str, Any]]) -> H2TestResponse:
+    start = next((m for m in messages if m["type"] == "http.response.start"), None)
+    if start is None:
+        raise AssertionError("The application sent no http.response.start")
+    content = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
+    headers = [(k.decode().lower(), v.decode()) for k, v in start.get("headers", ())]
+    return H2TestResponse(start["status"], headers, content, messages)

@@ -1,0 +1,22 @@
+"""ASGI entry point: Channels routes HTTP through the h2push adapter."""
+
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "testproject.settings")
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.core.asgi import get_asgi_application  # noqa: E402
+from django.urls import path  # noqa: E402
+
+from h2push.asgi import H2PushMiddleware  # noqa: E402
+
+django_application = get_asgi_application()
+
+from testproject.consumers import EchoConsumer  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": H2PushMiddleware(django_application),
+        "websocket": URLRouter([path("ws/echo/", EchoConsumer.as_asgi())]),
+    }
+)

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from testproject import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("decorated/", views.decorated, name="decorated"),
+    path("decorated-async/", views.decorated_async, name="decorated-async"),
+    path("decorated-class/", views.DecoratedClassView.as_view(), name="decorated-class"),
+    path("function/", views.function, name="function"),
+    path("response-attribute/", views.response_attribute, name="response-attribute"),
+    path("streaming/", views.streaming, name="streaming"),
+    path("api/menu.json", views.menu, name="menu"),
+]

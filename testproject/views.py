@@ -1,0 +1,62 @@
+"""Pages that show each way of naming what a page needs."""
+
+from __future__ import annotations
+
+import asyncio
+
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.templatetags.static import static
+from django.views.generic import TemplateView
+
+from h2push import make_push_promise, push_static, push_url
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Registers its assets with ``{% push_static %}`` in the template."""
+    return render(request, "home.html", {"form": "the {% push_static %} template tag"})
+
+
+@push_static("css/base.css", "js/app.js")
+def decorated(request: HttpRequest) -> HttpResponse:
+    return render(request, "plain.html", {"form": "the @push_static view decorator"})
+
+
+@push_static("css/base.css")
+@push_url("/api/menu.json")
+async def decorated_async(request: HttpRequest) -> HttpResponse:
+    return render(request, "plain.html", {"form": "@push_static and @push_url on an async view"})
+
+
+@push_static("css/base.css", "js/app.js")
+class DecoratedClassView(TemplateView):
+    template_name = "plain.html"
+    extra_context = {"form": "@push_static on a class-based view"}
+
+
+def function(request: HttpRequest) -> HttpResponse:
+    make_push_promise(static("css/base.css"))
+    make_push_promise(static("js/app.js"))
+    return render(request, "plain.html", {"form": "make_push_promise() in view code"})
+
+
+def response_attribute(request: HttpRequest) -> HttpResponse:
+    response = render(request, "plain.html", {"form": "response.push_promises.add()"})
+    response.push_promises.add(static("css/base.css"))  # type: ignore[attr-defined]
+    response.push_promises.add(static("js/app.js"))  # type: ignore[attr-defined]
+    return response
+
+
+def menu(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"items": ["home", "decorated", "function"]})
+
+
+def streaming(request: HttpRequest) -> StreamingHttpResponse:
+    make_push_promise(static("css/base.css"))
+
+    async def chunks():  # type: ignore[no-untyped-def]
+        for number in range(3):
+            await asyncio.sleep(0)
+            yield f"chunk {number}\n".encode()
+
+    return StreamingHttpResponse(chunks(), content_type="text/plain")
