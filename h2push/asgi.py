@@ -1,4 +1,4 @@
-"""The ASGI layer: turns a response's preload links into HTTP/2 server pushes.
+"""The ASGI layer: turns a response's preload links into pushes and Early Hints.
 
 It reads only the standard ``Link`` header of ``http.response.start`` (the same
 contract nginx, h2o and CDNs read) and the scope, so it serves any ASGI app. A push
@@ -6,24 +6,40 @@ goes out only where the server advertises ``http.response.push``, for a GET or H
 answered 2xx, and before the response's own HEADERS frame: RFC 9113 section 8.4
 asks for the PUSH_PROMISE before any frame that refers to the pushed resource, and
 the page's ``Link`` header does.
+
+Links known before the app answers reach this layer through the scope: the adapter
+offers an async callable at ``scope["h2push.early_links"]`` that takes ``Link``
+header values. It pushes the same-origin preloads among them at once, then sends
+one 103 Early Hints response with them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-from asgiref.typing import ASGIReceiveCallable, ASGISendCallable
+from h2push import digest
+from h2push.budget import PushBudget
+from h2push.linkheader import join_links, parse_link, split_links
 
-from h2push.linkheader import parse_link, split_links
-
-__all__ = ["H2PushMiddleware", "get_asgi_application", "push_paths"]
+__all__ = [
+    "EARLY_LINKS_SCOPE_KEY",
+    "H2PushMiddleware",
+    "early_hint_links",
+    "get_asgi_application",
+    "push_paths",
+]
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+SendEarlyLinks = Callable[[list[str]], Awaitable[None]]
 
 PUSH_EXTENSION = "http.response.push"
+EARLY_HINT_EXTENSION = "http.response.early_hint"
+EARLY_LINKS_SCOPE_KEY = "h2push.early_links"
 
 
 def _request_origin(scope: Scope) -> tuple[str, bytes | None]:
@@ -74,13 +90,50 @@ def _same_origin_path(url: str, scheme: str, host: bytes | None) -> str | None:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
+def early_hint_links(link_values: Iterable[str], scope: Scope) -> list[bytes]:
+    """The values fit for a 103: same-origin preloads and preconnects, once each."""
+    scheme, host = _request_origin(scope)
+    links: dict[bytes, None] = {}
+    for value in link_values:
+        link = parse_link(value)
+        if link is None or not value.isascii() or not value.isprintable():
+            continue
+        if link.is_preload and _same_origin_path(link.url, scheme, host) is None:
+            continue
+        if link.is_preload or "preconnect" in link.rels:
+            links.setdefault(value.encode(), None)
+    return list(links)
+
+
+def mark_nopush(link_headers: list[bytes], paths: set[str], scope: Scope) -> list[bytes]:
+    """``link_headers`` with the preloads of ``paths`` marked ``nopush``."""
+    scheme, host = _request_origin(scope)
+    marked = []
+    for header in link_headers:
+        values = []
+        for value in split_links(header.decode("latin-1")):
+            link = parse_link(value)
+            if (
+                link is not None
+                and link.is_preload
+                and not link.nopush
+                and _same_origin_path(link.url, scheme, host) in paths
+            ):
+                value += "; nopush"
+            values.append(value)
+        marked.append(join_links(values).encode("latin-1"))
+    return marked
+
+
 class H2PushMiddleware:
-    """Wraps an ASGI app so its preload links become HTTP/2 server pushes.
+    """Wraps an ASGI app so its preload links become HTTP/2 pushes and 103 hints.
 
     ``copy_headers``: request headers each promised request copies (default: the
     ``H2PUSH_COPY_HEADERS`` setting). ``push``: turn pushing on or off (default:
     ``H2PUSH_ENABLED``). ``lifespan``: answer the ASGI lifespan protocol here, for
     apps such as Django's handler that reject it; pass ``False`` to forward it.
+    The other settings (Early Hints, push digest, push budget) are read from
+    Django's settings through :mod:`h2push.conf`.
     """
 
     def __init__(
@@ -97,6 +150,7 @@ class H2PushMiddleware:
             None if copy_headers is None else frozenset(n.lower().encode() for n in copy_headers)
         )
         self.answers_lifespan = lifespan
+        self._budget: PushBudget | None = None
 
     @property
     def push_enabled(self) -> bool:
@@ -114,38 +168,140 @@ class H2PushMiddleware:
 
         return frozenset(name.lower().encode() for name in conf.H2PUSH_COPY_HEADERS)
 
-    async def __call__(
-        self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable
-    ) -> None:
+    @property
+    def budget(self) -> PushBudget:
+        from h2push.conf import conf
+
+        limit = conf.H2PUSH_PUSH_BUDGET
+        if self._budget is None or self._budget.limit != limit:
+            self._budget = PushBudget(limit)
+        return self._budget
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope_type = scope["type"]
         if scope_type == "lifespan" and self.answers_lifespan:
             await answer_lifespan(receive, send)
             return
-        if (
-            scope_type != "http"
-            or scope["method"] not in ("GET", "HEAD")
-            or PUSH_EXTENSION not in (scope.get("extensions") or {})
-            or not self.push_enabled
-        ):
+        if scope_type != "http" or scope["method"] not in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
-        await self.app(scope, receive, self._pushing_send(scope, send))
+        extensions = scope.get("extensions") or {}
+        can_push = PUSH_EXTENSION in extensions and self.push_enabled
+        can_hint = EARLY_HINT_EXTENSION in extensions and scope["method"] == "GET"
+        if not (can_push or can_hint):
+            await self.app(scope, receive, send)
+            return
+        if can_push and self.budget.claim(scope.get("client"), _target(scope)):
+            # The promised request of one of our pushes: it holds a place in the
+            # connection's budget until it has been answered.
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                self.budget.release(scope.get("client"))
+            return
+        exchange = _Exchange(self, scope, send, can_push=can_push, can_hint=can_hint)
+        scope = {**scope, EARLY_LINKS_SCOPE_KEY: exchange.send_early_links}
+        await self.app(scope, receive, exchange.send)
 
-    def _pushing_send(self, scope: Scope, send: ASGISendCallable) -> ASGISendCallable:
-        copy_headers = self.copy_headers
-        copied = [(n, v) for n, v in scope.get("headers", ()) if n in copy_headers]
 
-        async def send_with_pushes(message: Any) -> None:
-            if message["type"] == "http.response.start" and 200 <= message["status"] < 300:
-                links = [v for n, v in message.get("headers", ()) if n.lower() == b"link"]
-                for path in push_paths(links, scope):
-                    await send({"type": PUSH_EXTENSION, "path": path, "headers": copied})  # type: ignore[typeddict-item]
-            await send(message)
-
-        return send_with_pushes
+def _target(scope: Scope) -> str:
+    raw_path = scope.get("raw_path") or scope["path"].encode()
+    query = scope.get("query_string", b"")
+    target: bytes = raw_path + b"?" + query if query else raw_path
+    return target.decode("latin-1")
 
 
-async def answer_lifespan(receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
+class _Exchange:
+    """One request's pushes and hint: what was pushed, whether the 103 went out."""
+
+    def __init__(
+        self,
+        middleware: H2PushMiddleware,
+        scope: Scope,
+        send: Send,
+        *,
+        can_push: bool,
+        can_hint: bool,
+    ) -> None:
+        from h2push.conf import conf
+
+        self.scope = scope
+        self._send = send
+        self.can_push = can_push
+        self.can_hint = can_hint
+        self.budget = middleware.budget
+        self.copied = [(n, v) for n, v in scope.get("headers", ()) if n in middleware.copy_headers]
+        self.pushed: set[str] = set()
+        self.started = self.hinted = False
+        self.digest: list[int] | None = None
+        self.digest_changed = False
+        if can_push and conf.H2PUSH_PUSH_DIGEST:
+            cookie = next((v for n, v in scope.get("headers", ()) if n == b"cookie"), b"")
+            self.digest = digest.decode(digest.read_cookie(cookie), _digest_key())
+
+    async def send_early_links(self, link_values: list[str]) -> None:
+        """Push, then hint, links known before the response: once, before it starts."""
+        if self.started or self.hinted:
+            return
+        if self.can_push:
+            await self._push(push_paths([join_links(link_values).encode()], self.scope))
+        if self.can_hint:
+            from h2push.conf import conf
+
+            links = early_hint_links(link_values, self.scope)
+            if links and conf.H2PUSH_EARLY_HINTS:
+                self.hinted = True
+                await self._send({"type": EARLY_HINT_EXTENSION, "links": links})
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+            if self.can_push and 200 <= message["status"] < 300:
+                message = await self._push_for_start(message)
+        await self._send(message)
+
+    async def _push_for_start(self, message: Message) -> Message:
+        headers = list(message.get("headers", ()))
+        links = [v for n, v in headers if n.lower() == b"link"]
+        skipped = await self._push(push_paths(links, self.scope))
+        if skipped:
+            others = [(n, v) for n, v in headers if n.lower() != b"link"]
+            headers = others + [(b"link", v) for v in mark_nopush(links, skipped, self.scope)]
+        if self.digest_changed and self.digest is not None:
+            value = digest.encode(self.digest, _digest_key())
+            headers.append((b"set-cookie", digest.set_cookie_value(value)))
+        return {**message, "headers": headers}
+
+    async def _push(self, paths: Iterable[str]) -> set[str]:
+        """Push each path not pushed yet; returns those the digest says the client has."""
+        skipped: set[str] = set()
+        client = self.scope.get("client")
+        for path in paths:
+            if path in self.pushed:
+                continue
+            if self.digest is not None:
+                entry = digest.path_hash(path)
+                if entry in self.digest:
+                    skipped.add(path)
+                    continue
+            if not self.budget.acquire(client, path):
+                continue
+            self.pushed.add(path)
+            await self._send({"type": PUSH_EXTENSION, "path": path, "headers": self.copied})
+            if self.digest is not None:
+                self.digest.append(entry)
+                self.digest_changed = True
+        return skipped
+
+
+def _digest_key() -> bytes:
+    from django.conf import settings
+    from django.utils.crypto import salted_hmac
+
+    return salted_hmac("h2push.digest", "key", secret=settings.SECRET_KEY).digest()
+
+
+async def answer_lifespan(receive: Receive, send: Send) -> None:
     """Complete startup and shutdown at once: Django has nothing to run there."""
     while True:
         message = await receive()

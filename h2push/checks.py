@@ -3,52 +3,123 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning, register
 
+from h2push.conf import DEFAULTS
+
 __all__ = ["check_settings"]
 
 _MIDDLEWARE = "h2push.middleware.PreloadMiddleware"
-# RFC 9110 token characters; pseudo headers (":authority") are not allowed.
+# RFC 9110 token characters, lower case; pseudo headers (":authority") are the server's.
 _HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9a-z]+$")
+
+
+def _is_bool(value: Any) -> bool:
+    return isinstance(value, bool)
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _is_positive(value: Any) -> bool:
+    return _is_count(value) and value > 0
+
+
+def _is_header_names(value: Any) -> bool:
+    return isinstance(value, (list, tuple)) and all(
+        isinstance(name, str) and _HEADER_NAME.match(name) for name in value
+    )
+
+
+def _is_cache_alias(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value in settings.CACHES)
+
+
+# (setting, id, test, what it must be, hint)
+_RULES: list[tuple[str, str, Callable[[Any], bool], str, str]] = [
+    (
+        "H2PUSH_ENABLED",
+        "h2push.E001",
+        _is_bool,
+        "True or False",
+        "Set H2PUSH_ENABLED = False to stop server push; preload links stay.",
+    ),
+    (
+        "H2PUSH_MAX_PRELOADS",
+        "h2push.E002",
+        _is_count,
+        "a whole number of 0 or more",
+        "It caps the preload links (and pushes) of one response; the default is 16.",
+    ),
+    (
+        "H2PUSH_COPY_HEADERS",
+        "h2push.E003",
+        _is_header_names,
+        "a list of lower-case header names",
+        'For example ["accept", "accept-encoding", "user-agent"]; pseudo headers such as '
+        ":authority are set by the server.",
+    ),
+    (
+        "H2PUSH_EARLY_HINTS",
+        "h2push.E004",
+        _is_bool,
+        "True or False",
+        "Set H2PUSH_EARLY_HINTS = False to send no 103 Early Hints and no early pushes.",
+    ),
+    (
+        "H2PUSH_LEARN",
+        "h2push.E005",
+        _is_bool,
+        "True or False",
+        "Set H2PUSH_LEARN = False to hint only the links views declare with decorators.",
+    ),
+    (
+        "H2PUSH_LEARNED_ROUTES",
+        "h2push.E006",
+        _is_positive,
+        "a whole number above 0",
+        "It bounds how many routes the in-process store remembers; the default is 500.",
+    ),
+    (
+        "H2PUSH_LEARN_CACHE",
+        "h2push.E007",
+        _is_cache_alias,
+        "None or an alias in CACHES",
+        'Name a cache from CACHES (e.g. "default") to share what is learned between workers, '
+        "or None to keep it in each process.",
+    ),
+    (
+        "H2PUSH_PUSH_DIGEST",
+        "h2push.E008",
+        _is_bool,
+        "True or False",
+        "Set H2PUSH_PUSH_DIGEST = True to skip pushes a client already has (a cookie).",
+    ),
+    (
+        "H2PUSH_PUSH_BUDGET",
+        "h2push.E009",
+        _is_positive,
+        "a whole number above 0",
+        "It caps the pushes in flight on one connection; keep it under the clients' "
+        "SETTINGS_MAX_CONCURRENT_STREAMS (100 for most). The default is 32.",
+    ),
+]
 
 
 @register()
 def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> list[CheckMessage]:
     errors: list[CheckMessage] = []
-    enabled = getattr(settings, "H2PUSH_ENABLED", True)
-    if not isinstance(enabled, bool):
-        errors.append(
-            Error(
-                f"H2PUSH_ENABLED must be True or False, not {enabled!r}.",
-                hint="Set H2PUSH_ENABLED = False to turn server push off; preload links stay.",
-                id="h2push.E001",
+    for name, check_id, is_valid, expected, hint in _RULES:
+        value = getattr(settings, name, DEFAULTS[name])
+        if not is_valid(value):
+            errors.append(
+                Error(f"{name} must be {expected}, not {value!r}.", hint=hint, id=check_id)
             )
-        )
-    cap = getattr(settings, "H2PUSH_MAX_PRELOADS", 16)
-    if isinstance(cap, bool) or not isinstance(cap, int) or cap < 0:
-        errors.append(
-            Error(
-                f"H2PUSH_MAX_PRELOADS must be a whole number of 0 or more, not {cap!r}.",
-                hint="It caps the preload links (and pushes) of one response; the default is 16.",
-                id="h2push.E002",
-            )
-        )
-    names = getattr(settings, "H2PUSH_COPY_HEADERS", ())
-    if isinstance(names, str) or not isinstance(names, (list, tuple)) or not all(
-        isinstance(name, str) and _HEADER_NAME.match(name) for name in names
-    ):
-        errors.append(
-            Error(
-                f"H2PUSH_COPY_HEADERS must be a list of lower-case header names, not {names!r}.",
-                hint='For example ["accept", "accept-encoding", "user-agent"]; pseudo headers '
-                "such as :authority are set by the server.",
-                id="h2push.E003",
-            )
-        )
     if _MIDDLEWARE not in getattr(settings, "MIDDLEWARE", ()):
         errors.append(
             Warning(

@@ -15,13 +15,29 @@ __all__ = ["DEFAULTS", "conf"]
 # The request headers a promised request copies from the page's request, as Quart
 # and Starlette do: they shape the pushed response the way the client's own
 # request would (content negotiation, compression, caching).
-DEFAULT_COPY_HEADERS = ("accept", "accept-encoding", "accept-language", "cache-control", "user-agent")
+DEFAULT_COPY_HEADERS = (
+    "accept",
+    "accept-encoding",
+    "accept-language",
+    "cache-control",
+    "user-agent",
+)
 
 DEFAULTS: dict[str, Any] = {
     "H2PUSH_ENABLED": True,
     "H2PUSH_MAX_PRELOADS": 16,
     "H2PUSH_COPY_HEADERS": DEFAULT_COPY_HEADERS,
+    "H2PUSH_EARLY_HINTS": True,
+    "H2PUSH_LEARN": True,
+    "H2PUSH_LEARNED_ROUTES": 500,
+    "H2PUSH_LEARN_CACHE": None,
+    "H2PUSH_PUSH_DIGEST": False,
+    "H2PUSH_PUSH_BUDGET": 32,
 }
+
+
+def _get(name: str) -> Any:
+    return getattr(settings, name, DEFAULTS[name])
 
 
 class Settings:
@@ -29,15 +45,40 @@ class Settings:
 
     @property
     def H2PUSH_ENABLED(self) -> bool:
-        return bool(getattr(settings, "H2PUSH_ENABLED", DEFAULTS["H2PUSH_ENABLED"]))
+        return bool(_get("H2PUSH_ENABLED"))
 
     @property
     def H2PUSH_MAX_PRELOADS(self) -> int:
-        return int(getattr(settings, "H2PUSH_MAX_PRELOADS", DEFAULTS["H2PUSH_MAX_PRELOADS"]))
+        return int(_get("H2PUSH_MAX_PRELOADS"))
 
     @property
     def H2PUSH_COPY_HEADERS(self) -> tuple[str, ...]:
-        return tuple(getattr(settings, "H2PUSH_COPY_HEADERS", DEFAULTS["H2PUSH_COPY_HEADERS"]))
+        return tuple(_get("H2PUSH_COPY_HEADERS"))
+
+    @property
+    def H2PUSH_EARLY_HINTS(self) -> bool:
+        return bool(_get("H2PUSH_EARLY_HINTS"))
+
+    @property
+    def H2PUSH_LEARN(self) -> bool:
+        return bool(_get("H2PUSH_LEARN"))
+
+    @property
+    def H2PUSH_LEARNED_ROUTES(self) -> int:
+        return int(_get("H2PUSH_LEARNED_ROUTES"))
+
+    @property
+    def H2PUSH_LEARN_CACHE(self) -> str | None:
+        alias: str | None = _get("H2PUSH_LEARN_CACHE")
+        return alias
+
+    @property
+    def H2PUSH_PUSH_DIGEST(self) -> bool:
+        return bool(_get("H2PUSH_PUSH_DIGEST"))
+
+    @property
+    def H2PUSH_PUSH_BUDGET(self) -> int:
+        return int(_get("H2PUSH_PUSH_BUDGET"))
 
 
 conf = Settings()

@@ -13,8 +13,10 @@ from collections.abc import Awaitable, Callable, Iterable
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponseBase
 
-from h2push import registry
+from h2push import learning, registry
+from h2push.asgi import EARLY_LINKS_SCOPE_KEY
 from h2push.conf import conf
+from h2push.decorators import declared_preloads
 from h2push.linkheader import join_links, parse_link, split_links
 from h2push.preload import Preload
 
@@ -27,13 +29,14 @@ AsyncGetResponse = Callable[[HttpRequest], Awaitable[HttpResponseBase]]
 
 
 def merge_preload_links(
-    header: str | None, preloads: Iterable[Preload], cap: int
+    header: str | None, preloads: Iterable[Preload], cap: int, own_origin: str | None = None
 ) -> tuple[str | None, list[Preload]]:
     """Merge ``preloads`` into a view's own ``Link`` header value.
 
     The view's links come first and are kept as they are; each preload is added
-    once, in registration order, until the response has ``cap`` preload links.
-    Returns the new header value and the preloads that were added.
+    once, in registration order, until the response has ``cap`` preload links. A
+    preload on another origin than ``own_origin`` is preceded by a ``preconnect``
+    to that origin. Returns the new header value and the preloads that were added.
     """
     values = list(split_links(header)) if header else []
     seen: set[str] = set()
@@ -50,13 +53,24 @@ def merge_preload_links(
             continue
         seen.add(preload.url)
         added.append(preload)
+        origin = preload.origin
+        if origin is not None and origin != own_origin:
+            preconnect = learning.preconnect_value(origin, preload.crossorigin)
+            if preconnect not in values:
+                values.append(preconnect)
         values.append(preload.link_value())
     return (join_links(values) if values else None), added
 
 
 class PreloadMiddleware:
     """Collects the preloads registered while a response is built and writes them
-    into its ``Link`` header. Runs without a thread hop under ASGI and WSGI alike."""
+    into its ``Link`` header. Runs without a thread hop under ASGI and WSGI alike.
+
+    Under an ASGI server that offers it (the h2push adapter does), it also sends the
+    links known before the view runs, those the view declared with a decorator and
+    the static assets learned from the route's earlier pages, so the server can
+    push or hint them while the view works.
+    """
 
     sync_capable = True
     async_capable = True
@@ -66,38 +80,72 @@ class PreloadMiddleware:
         self.is_async = iscoroutinefunction(get_response)
         if self.is_async:
             markcoroutinefunction(self)
+            # Django calls process_view only if the instance has one; a sync one
+            # would cost every ASGI request a thread hop, and under WSGI nothing
+            # can be sent before the response anyway.
+            self.process_view = self.send_early_links
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
         if self.is_async:
             return self.__acall__(request)
         promises, token = registry.activate()
         try:
-            response = self.get_response(request)  # type: ignore[assignment]
+            response = self.get_response(request)
         finally:
             registry.deactivate(token)
         assert isinstance(response, HttpResponseBase)
-        self.add_links(response, promises)
+        self.add_links(request, response, promises)
         return response
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         promises, token = registry.activate()
         try:
-            response = await self.get_response(request)  # type: ignore[misc]
+            response: HttpResponseBase = await self.get_response(request)  # type: ignore[misc]
         finally:
             registry.deactivate(token)
-        self.add_links(response, promises)
+        added = self.add_links(request, response, promises)
+        learned = request.__dict__.pop("_h2push_learned", None)
+        if learned is not None and learning.is_learnable(request, response):
+            route, before = learned
+            links = learning.learnable_links(added, learning.request_origin(request))
+            if links != before:
+                await learning.get_store().set(route, links)
         return response
 
-    def add_links(self, response: HttpResponseBase, promises: registry.PushPromises) -> None:
+    async def send_early_links(
+        self, request: HttpRequest, view: Callable[..., object], args: object, kwargs: object
+    ) -> None:
+        send_early = getattr(request, "scope", {}).get(EARLY_LINKS_SCOPE_KEY)
+        if send_early is None or request.method != "GET" or not conf.H2PUSH_EARLY_HINTS:
+            return None
+        own_origin = learning.request_origin(request)
+        values = list(
+            learning.early_link_values((d.resolve() for d in declared_preloads(view)), own_origin)
+        )
+        route = learning.route_key(request) if conf.H2PUSH_LEARN else None
+        if route is not None:
+            learned = await learning.get_store().get(route)
+            request._h2push_learned = (route, learned)  # type: ignore[attr-defined]
+            values.extend(value for value in learned if value not in values)
+        if values:
+            await send_early(values[: conf.H2PUSH_MAX_PRELOADS])
+        return None
+
+    def add_links(
+        self, request: HttpRequest, response: HttpResponseBase, promises: registry.PushPromises
+    ) -> list[Preload]:
         own = registry.response_promises(response)
         if own:
             for preload in own.preloads():
                 promises.add(preload)
         if not promises:
-            return
+            return []
+        preloads = promises.preloads()
+        own_origin = learning.request_origin(request) if any(p.origin for p in preloads) else None
         header, added = merge_preload_links(
-            response.headers.get("Link"), promises.preloads(), conf.H2PUSH_MAX_PRELOADS
+            response.headers.get("Link"), preloads, conf.H2PUSH_MAX_PRELOADS, own_origin
         )
         if header:
             response.headers["Link"] = header
         response.push_promises = registry.PushPromises(added)  # type: ignore[attr-defined]
+        return added

@@ -13,6 +13,7 @@ new client (or call :meth:`H2TestClient.clear`) for a fresh record.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,9 @@ from asgiref.sync import async_to_sync
 __all__ = ["H2TestClient", "H2TestResponse"]
 
 HTTP2_EXTENSIONS = ("http.response.push", "http.response.early_hint", "http.response.trailers")
+# Each client is its own connection, as the push budget tells connections apart
+# by the scope's client address.
+_client_ports = itertools.count(50000)
 
 
 @dataclass
@@ -32,6 +36,8 @@ class H2TestResponse:
     content: bytes
     # Every ASGI message the app sent, in order: pushes and hints included.
     messages: list[dict[str, Any]] = field(default_factory=list)
+    # The responses to the promised requests, run through the app as a server would.
+    pushed: dict[str, H2TestResponse] = field(default_factory=dict)
 
     def header(self, name: str) -> str | None:
         values = self.header_values(name)
@@ -45,10 +51,14 @@ class H2TestResponse:
 class H2TestClient:
     """Sends requests straight into an ASGI application, as an HTTP/2 server would.
 
-    ``application`` defaults to :func:`h2push.asgi.get_asgi_application`.
+    ``application`` defaults to the project's Django app wrapped in the h2push
+    adapter, with static files served inside it as in development.
     ``extensions`` are the ASGI extensions the fake server advertises (all of an
     HTTP/2 server's by default; pass ``()`` to act as an HTTP/1.1 server).
-    ``client`` is the scope's client address, which identifies a connection.
+    ``client`` is the scope's client address, which identifies a connection (a new
+    one for each client by default). Like an HTTP/2 server, the client runs each
+    promised request through the application after the page; the responses are in
+    :attr:`H2TestResponse.pushed`.
     """
 
     def __init__(
@@ -59,20 +69,22 @@ class H2TestClient:
         extensions: Iterable[str] = HTTP2_EXTENSIONS,
         scheme: str = "https",
         host: str = "testserver",
-        client: tuple[str, int] = ("127.0.0.1", 50000),
+        client: tuple[str, int] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
         if application is None:
-            from h2push.asgi import get_asgi_application
-
-            application = get_asgi_application()
+            application = default_application()
         self.application = application
         self.http_version = http_version
         self.extensions = tuple(extensions)
         self.scheme = scheme
         self.host = host
-        self.client = client
-        self.default_headers = {"accept": "text/html", "user-agent": "h2push-testclient", **(headers or {})}
+        self.client = client or ("127.0.0.1", next(_client_ports))
+        self.default_headers = {
+            "accept": "text/html",
+            "user-agent": "h2push-testclient",
+            **(headers or {}),
+        }
         self.push_promises: list[tuple[str, dict[str, str]]] = []
         self.early_hints: list[list[str]] = []
 
@@ -104,7 +116,9 @@ class H2TestClient:
         )
         return result
 
-    def scope(self, method: str, path: str, headers: Mapping[str, str] | None = None) -> dict[str, Any]:
+    def scope(
+        self, method: str, path: str, headers: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
         """The ASGI scope this client sends for a request."""
         parts = urlsplit(path)
         merged = {**self.default_headers, "host": self.host, **(headers or {})}
@@ -133,7 +147,15 @@ class H2TestClient:
         headers: Mapping[str, str] | None = None,
     ) -> H2TestResponse:
         """Run one request through the application and collect what it sent."""
-        scope = self.scope(method, path, headers)
+        response = await self._run(self.scope(method, path, headers), body)
+        for message in response.messages:
+            if message["type"] == "http.response.push":
+                promised = {k.decode(): v.decode() for k, v in message["headers"]}
+                scope = self.scope("GET", message["path"], promised)
+                response.pushed[message["path"]] = await self._run(scope, b"")
+        return response
+
+    async def _run(self, scope: dict[str, Any], body: bytes) -> H2TestResponse:
         messages: list[dict[str, Any]] = []
         disconnect = asyncio.Event()
         request_sent = False
@@ -166,6 +188,17 @@ class H2TestClient:
         finally:
             disconnect.set()
         return _response_from(messages)
+
+
+def default_application() -> Any:
+    """The project's Django app in the h2push adapter, serving static files inside it
+    as the development server does, so pushed ``/static/`` paths answer."""
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+    from django.core.asgi import get_asgi_application
+
+    from h2push.asgi import H2PushMiddleware
+
+    return H2PushMiddleware(ASGIStaticFilesHandler(get_asgi_application()))
 
 
 def _response_from(messages: list[dict[str, Any]]) -> H2TestResponse:

@@ -10,5 +10,7 @@ urlpatterns = [
     path("function/", views.function, name="function"),
     path("response-attribute/", views.response_attribute, name="response-attribute"),
     path("streaming/", views.streaming, name="streaming"),
+    path("slow/", views.slow, name="slow"),
+    path("slow/declared/", views.slow_declared, name="slow-declared"),
     path("api/menu.json", views.menu, name="menu"),
 ]

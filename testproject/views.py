@@ -60,3 +60,26 @@ def streaming(request: HttpRequest) -> StreamingHttpResponse:
             yield f"chunk {number}\n".encode()
 
     return StreamingHttpResponse(chunks(), content_type="text/plain")
+
+
+def _delay_seconds(request: HttpRequest) -> float:
+    """The view's pretend work: 300 ms, or ``?ms=`` (capped at 10 s)."""
+    try:
+        milliseconds = int(request.GET.get("ms", "300"))
+    except ValueError:
+        milliseconds = 300
+    return min(max(milliseconds, 0), 10_000) / 1000
+
+
+async def slow(request: HttpRequest) -> HttpResponse:
+    """Waits like a view waiting on its database, then registers its assets in the
+    template: from the second visit on, they are hinted (and pushed) before it ends."""
+    await asyncio.sleep(_delay_seconds(request))
+    return render(request, "slow.html", {"form": "{% push_static %}, learned for early hints"})
+
+
+@push_static("css/base.css", "js/app.js")
+async def slow_declared(request: HttpRequest) -> HttpResponse:
+    """Declares its assets with the decorator: hinted before it runs, on every visit."""
+    await asyncio.sleep(_delay_seconds(request))
+    return render(request, "plain.html", {"form": "@push_static, hinted before the view runs"})

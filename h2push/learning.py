@@ -1,0 +1,153 @@
+"""What h2push remembers of each route's preloads, to hint them before the view runs.
+
+Only static assets are learned: a URL under ``STATIC_URL`` is the same for every
+user, while anything else a page registers may be one user's private URL and must
+never reach another user's 103. A route is learned from a successful HTML response
+and replaced by the next one, so renamed (hashed) assets take over and assets a page
+stops registering are dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Iterable
+from functools import cache
+from typing import Protocol
+
+from django.conf import settings
+from django.core.cache import caches
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponseBase
+
+from h2push.conf import conf
+from h2push.preload import Preload
+
+__all__ = [
+    "CacheStore",
+    "LearnedStore",
+    "MemoryStore",
+    "early_link_values",
+    "get_store",
+    "learnable_links",
+    "preconnect_value",
+    "request_origin",
+    "route_key",
+]
+
+Links = tuple[str, ...]
+
+
+class LearnedStore(Protocol):
+    async def get(self, route: str) -> Links: ...
+    async def set(self, route: str, links: Links) -> None: ...
+
+
+class MemoryStore:
+    """The default: a bounded, least-recently-used map in this process."""
+
+    def __init__(self, max_routes: int) -> None:
+        self.max_routes = max_routes
+        self._routes: OrderedDict[str, Links] = OrderedDict()
+
+    async def get(self, route: str) -> Links:
+        links = self._routes.get(route, ())
+        if links:
+            self._routes.move_to_end(route)
+        return links
+
+    async def set(self, route: str, links: Links) -> None:
+        if not links:
+            self._routes.pop(route, None)
+            return
+        self._routes[route] = links
+        self._routes.move_to_end(route)
+        while len(self._routes) > self.max_routes:
+            self._routes.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._routes)
+
+
+class CacheStore:
+    """A Django cache, so every worker and machine sharing it shares what is learned."""
+
+    def __init__(self, alias: str) -> None:
+        self.alias = alias
+
+    @staticmethod
+    def _key(route: str) -> str:
+        # Routes hold characters some cache backends refuse in keys.
+        return "h2push:learned:" + hashlib.sha256(route.encode()).hexdigest()[:32]
+
+    async def get(self, route: str) -> Links:
+        links = await caches[self.alias].aget(self._key(route))
+        return tuple(links) if isinstance(links, (list, tuple)) else ()
+
+    async def set(self, route: str, links: Links) -> None:
+        if links:
+            await caches[self.alias].aset(self._key(route), links)
+        else:
+            await caches[self.alias].adelete(self._key(route))
+
+
+@cache
+def get_store() -> LearnedStore:
+    """The store the settings name; built once, again after a settings change."""
+    alias = conf.H2PUSH_LEARN_CACHE
+    return CacheStore(alias) if alias else MemoryStore(conf.H2PUSH_LEARNED_ROUTES)
+
+
+@receiver(setting_changed)
+def _forget_store(setting: str, **kwargs: object) -> None:
+    if setting.startswith("H2PUSH_") or setting == "CACHES":
+        get_store.cache_clear()
+
+
+def route_key(request: HttpRequest) -> str | None:
+    """The route a request resolved to (shared by all its URLs), if any."""
+    match = request.resolver_match
+    if match is None:
+        return None
+    return f"{request.get_host()} {match.route or match.view_name}"
+
+
+def is_learnable(request: HttpRequest, response: HttpResponseBase) -> bool:
+    """Only a successful HTML page teaches: not a redirect, an error or an asset."""
+    return (
+        request.method == "GET"
+        and response.status_code == 200
+        and response.get("Content-Type", "").startswith("text/html")
+    )
+
+
+def is_static(preload: Preload) -> bool:
+    static_url = settings.STATIC_URL or ""
+    return bool(static_url) and preload.url.startswith(static_url)
+
+
+def request_origin(request: HttpRequest) -> str:
+    return f"{request.scheme}://{request.get_host()}".lower()
+
+
+def learnable_links(preloads: Iterable[Preload], own_origin: str) -> Links:
+    """The early-link values of the static assets among ``preloads``."""
+    return early_link_values((p for p in preloads if is_static(p)), own_origin)
+
+
+def preconnect_value(origin: str, crossorigin: str | None) -> str:
+    return f"<{origin}>; rel=preconnect" + ("; crossorigin" if crossorigin else "")
+
+
+def early_link_values(preloads: Iterable[Preload], own_origin: str) -> Links:
+    """``Link`` values safe to send before the view: a same-origin preload as
+    itself, an asset on another origin only as a ``preconnect`` to that origin."""
+    values: dict[str, None] = {}
+    for preload in preloads:
+        origin = preload.origin
+        if origin is None or origin == own_origin:
+            values.setdefault(preload.link_value(), None)
+        else:
+            values.setdefault(preconnect_value(origin, preload.crossorigin), None)
+    return tuple(values)
