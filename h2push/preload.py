@@ -11,8 +11,20 @@ __all__ = ["DESTINATIONS", "Preload", "destination_for"]
 
 # The `as` values of the Fetch standard that `rel=preload` accepts.
 DESTINATIONS = frozenset(
-    {"audio", "document", "embed", "fetch", "font", "image", "object", "script",
-     "style", "track", "video", "worker"}
+    {
+        "audio",
+        "document",
+        "embed",
+        "fetch",
+        "font",
+        "image",
+        "object",
+        "script",
+        "style",
+        "track",
+        "video",
+        "worker",
+    }
 )
 
 # Fonts are always fetched in CORS mode and `fetch()` defaults to it, so a preload
@@ -63,7 +75,9 @@ def _check_url(url: str) -> None:
     if _CONTROL_CHARACTERS.search(url):
         raise ValueError(f"A preload URL must not contain control characters: {url!r}.")
     if " " in url or "<" in url or ">" in url:
-        raise ValueError(f"A preload URL must be percent-encoded (no spaces or angle brackets): {url!r}.")
+        raise ValueError(
+            f"A preload URL must be percent-encoded (no spaces or angle brackets): {url!r}."
+        )
     scheme = urlsplit(url).scheme.lower()
     if scheme in _FORBIDDEN_SCHEMES:
         raise ValueError(f"A {scheme}: URL cannot be preloaded or pushed: {url[:40]!r}.")
@@ -89,13 +103,17 @@ class Preload:
         _check_url(self.url)
         as_ = self.as_ or destination_for(self.url)
         if as_ not in DESTINATIONS:
-            raise ValueError(f"{as_!r} is not a preload destination; use one of {sorted(DESTINATIONS)}.")
+            raise ValueError(
+                f"{as_!r} is not a preload destination; use one of {sorted(DESTINATIONS)}."
+            )
         object.__setattr__(self, "as_", as_)
         crossorigin = self.crossorigin
         if crossorigin is None and as_ in _CORS_DESTINATIONS:
             crossorigin = "anonymous"
         if crossorigin is not None and crossorigin not in _CROSSORIGIN_VALUES:
-            raise ValueError(f"crossorigin must be 'anonymous' or 'use-credentials', not {crossorigin!r}.")
+            raise ValueError(
+                f"crossorigin must be 'anonymous' or 'use-credentials', not {crossorigin!r}."
+            )
         object.__setattr__(self, "crossorigin", crossorigin)
 
     @property

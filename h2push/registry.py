@@ -127,7 +127,9 @@ class _PushPromisesAttribute:
         return promises
 
     def __set__(self, response: HttpResponseBase, value: Iterable[str | Preload]) -> None:
-        response.__dict__[_ATTRIBUTE] = value if isinstance(value, PushPromises) else PushPromises(value)
+        response.__dict__[_ATTRIBUTE] = (
+            value if isinstance(value, PushPromises) else PushPromises(value)
+        )
 
 
 def install_response_attribute() -> None:
