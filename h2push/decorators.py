@@ -71,7 +71,8 @@ def _declare(declarations: tuple[DeclaredPreload, ...]) -> Callable[[ViewT], Vie
                 return view(*args, **kwargs)
 
             wrapped = sync_view
-        setattr(wrapped, ATTRIBUTE, (*getattr(view, ATTRIBUTE, ()), *declarations))
+        # The outer decorator registers first when the view runs; keep that order.
+        setattr(wrapped, ATTRIBUTE, (*declarations, *getattr(view, ATTRIBUTE, ())))
         return wrapped  # type: ignore[no-any-return]
 
     return decorator
@@ -81,7 +82,7 @@ def _decorate_class(view_class: type, declarations: tuple[DeclaredPreload, ...])
     from django.utils.decorators import method_decorator
 
     decorated = method_decorator(_declare(declarations), name="dispatch")(view_class)
-    setattr(decorated, ATTRIBUTE, (*getattr(view_class, ATTRIBUTE, ()), *declarations))
+    setattr(decorated, ATTRIBUTE, (*declarations, *getattr(view_class, ATTRIBUTE, ())))
     return decorated
 
 

@@ -40,7 +40,10 @@ def split_links(header_value: str) -> Iterator[str]:
     start = 0
     in_brackets = in_quotes = escaped = False
     for index, char in enumerate(header_value):
-        if escaped:
+        if in_brackets:
+            # Inside <...> only ">" means anything: quotes there belong to the URL.
+            in_brackets = char != ">"
+        elif escaped:
             escaped = False
         elif in_quotes:
             if char == "\\":
@@ -51,9 +54,7 @@ def split_links(header_value: str) -> Iterator[str]:
             in_quotes = True
         elif char == "<":
             in_brackets = True
-        elif char == ">":
-            in_brackets = False
-        elif char == "," and not in_brackets:
+        elif char == ",":
             value = header_value[start:index].strip()
             if value:
                 yield value

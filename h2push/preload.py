@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from django.utils.encoding import iri_to_uri
+
 __all__ = ["DESTINATIONS", "Preload", "destination_for"]
 
 # The `as` values of the Fetch standard that `rel=preload` accepts.
@@ -27,9 +29,10 @@ DESTINATIONS = frozenset(
     }
 )
 
-# Fonts are always fetched in CORS mode and `fetch()` defaults to it, so a preload
+# Fonts, module scripts and `fetch()` are fetched in CORS mode, so a preload
 # without `crossorigin` would not match the later request and be fetched twice.
 _CORS_DESTINATIONS = frozenset({"font", "fetch"})
+_CORS_EXTENSIONS = frozenset({".mjs"})
 
 _DESTINATION_BY_EXTENSION = {
     ".css": "style",
@@ -101,6 +104,9 @@ class Preload:
 
     def __post_init__(self) -> None:
         _check_url(self.url)
+        # A header value must be ASCII: Django would MIME-encode the whole Link
+        # header otherwise, losing every link in it.
+        object.__setattr__(self, "url", iri_to_uri(self.url))
         as_ = self.as_ or destination_for(self.url)
         if as_ not in DESTINATIONS:
             raise ValueError(
@@ -108,7 +114,10 @@ class Preload:
             )
         object.__setattr__(self, "as_", as_)
         crossorigin = self.crossorigin
-        if crossorigin is None and as_ in _CORS_DESTINATIONS:
+        if crossorigin is None and (
+            as_ in _CORS_DESTINATIONS
+            or posixpath.splitext(urlsplit(self.url).path)[1].lower() in _CORS_EXTENSIONS
+        ):
             crossorigin = "anonymous"
         if crossorigin is not None and crossorigin not in _CROSSORIGIN_VALUES:
             raise ValueError(

@@ -4,7 +4,10 @@ Like Quart's test client it records what the server pushed::
 
     client = H2TestClient()
     response = client.get("/")
-    assert client.push_promises[0] == ("/static/css/base.css", {"accept": "text/html"})
+    assert client.push_promises[0] == (
+        "/static/css/base.css",
+        {"accept": "text/html", "user-agent": "h2push-testclient"},
+    )
 
 ``push_promises`` and ``early_hints`` gather across the client's requests; build a
 new client (or call :meth:`H2TestClient.clear`) for a fresh record.
@@ -20,6 +23,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from asgiref.sync import async_to_sync
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 
 __all__ = ["H2TestClient", "H2TestResponse"]
 
@@ -121,7 +126,14 @@ class H2TestClient:
     ) -> dict[str, Any]:
         """The ASGI scope this client sends for a request."""
         parts = urlsplit(path)
-        merged = {**self.default_headers, "host": self.host, **(headers or {})}
+        merged = {
+            name.lower(): value
+            for name, value in [
+                *self.default_headers.items(),
+                ("host", self.host),
+                *(headers or {}).items(),
+            ]
+        }
         return {
             "type": "http",
             "asgi": {"version": "3.0", "spec_version": "2.3"},
@@ -183,10 +195,16 @@ class H2TestClient:
             elif kind == "http.response.early_hint":
                 self.early_hints.append([link.decode() for link in message["links"]])
 
+        # As Django's own test clients do: a test's database connection must
+        # survive the request_started/request_finished signals.
+        request_started.disconnect(close_old_connections)
+        request_finished.disconnect(close_old_connections)
         try:
             await self.application(scope, receive, send)
         finally:
             disconnect.set()
+            request_started.connect(close_old_connections)
+            request_finished.connect(close_old_connections)
         return _response_from(messages)
 
 

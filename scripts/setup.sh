@@ -21,7 +21,15 @@ fi
 python=${PYTHON:-python3.11}
 command -v "$python" >/dev/null || python=python3
 if [ ! -x .venv/bin/python ]; then
-    "$python" -m venv .venv
+    if ! "$python" -m venv .venv 2>/dev/null; then
+        # Debian splits venv (and the ensurepip it needs) out of its Python.
+        rm -rf .venv
+        sudo=""
+        [ "$(id -u)" -eq 0 ] || sudo="sudo"
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-venv >/dev/null
+        "$python" -m venv .venv
+    fi
 fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[dev]"
