@@ -1,0 +1,244 @@
+"""``manage.py h2probe URL``: show what a server sends over HTTP/2, pushes included."""
+
+from __future__ import annotations
+
+from argparse import ArgumentParser, RawDescriptionHelpFormatter
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from h2push.probe import (
+    DEFAULT_TIMEOUT,
+    Exchange,
+    H2Connection,
+    ProbeError,
+    Promise,
+    TimelineEvent,
+    error_code_name,
+    parse_url,
+)
+
+HELP = """\
+Request URL over HTTP/2 (TLS, ALPN h2) and print the TLS version, cipher and ALPN
+protocol, every 103 Early Hints response with its links, every PUSH_PROMISE with the
+pushed response's status and size, the final status, headers and body size, and when
+each arrived (milliseconds since the request was sent). curl cannot show pushes;
+this can. Push is accepted unless --no-push is given (browsers refuse it today).
+
+Certificates: verified by default, except for loopback hosts (localhost,
+127.0.0.0/8, ::1), where development servers use self-signed certificates.
+--insecure turns verification off for any host, --verify turns it on for loopback
+hosts too, and --cafile PATH verifies against that CA bundle.
+
+Exit status: 0 when a response arrived (whatever its status), 1 when the server
+could not be reached or did not speak HTTP/2 (one line on stderr).
+"""
+
+
+def _ms(exchange: Exchange, at: float) -> str:
+    return f"{exchange.ms(at):8.1f}"
+
+
+def _size(n: int) -> str:
+    return f"{n} byte{'' if n == 1 else 's'}"
+
+
+class Command(BaseCommand):
+    help = HELP
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        # Keep the help text's paragraphs instead of rewrapping them into one.
+        return super().create_parser(
+            prog_name, subcommand, formatter_class=RawDescriptionHelpFormatter, **kwargs
+        )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("url", help="https://host[:port]/path to request")
+        parser.add_argument(
+            "--no-push",
+            action="store_true",
+            help="send SETTINGS_ENABLE_PUSH=0, as browsers do; the server must not push",
+        )
+        parser.add_argument(
+            "-H",
+            "--header",
+            action="append",
+            default=[],
+            metavar="'NAME: VALUE'",
+            help="add or replace a request header (repeatable)",
+        )
+        parser.add_argument("-X", "--method", default="GET", help="request method (GET)")
+        verification = parser.add_mutually_exclusive_group()
+        verification.add_argument(
+            "-k", "--insecure", action="store_true", help="do not verify the certificate"
+        )
+        verification.add_argument(
+            "--verify",
+            action="store_true",
+            help="verify the certificate even for a loopback host",
+        )
+        verification.add_argument(
+            "--cafile", metavar="PATH", help="verify the certificate against this CA bundle"
+        )
+        parser.add_argument(
+            "--timeout",
+            type=float,
+            default=DEFAULT_TIMEOUT,
+            help=f"seconds to wait for the server at each step ({DEFAULT_TIMEOUT:g})",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            target = parse_url(options["url"])
+            headers = [self._parse_header(value) for value in options["header"]]
+            verify: bool | None = None
+            if options["insecure"]:
+                verify = False
+            elif options["verify"]:
+                verify = True
+            connection = H2Connection(
+                target.host,
+                target.port,
+                enable_push=not options["no_push"],
+                verify=verify,
+                cafile=options["cafile"],
+                # Offering http/1.1 as well lets an HTTP/1.1-only server say so, which
+                # reads better than "no protocol negotiated".
+                alpn=("h2", "http/1.1"),
+                timeout=options["timeout"],
+            )
+            with connection:
+                self._print_connection(connection)
+                exchange = connection.request(
+                    target.path, method=options["method"].upper(), headers=headers
+                )
+        except (ProbeError, ValueError) as exc:
+            raise CommandError(" ".join(str(exc).split())) from None
+        self._print_exchange(exchange, options["url"], connection)
+
+    @staticmethod
+    def _parse_header(value: str) -> tuple[str, str]:
+        name, sep, rest = value.partition(":")
+        if value.startswith(":"):  # A pseudo header such as ":authority: example.com".
+            name, sep, rest = value[1:].partition(":")
+            name = ":" + name
+        if not sep or not name.strip() or name.strip() != name:
+            raise ValueError(f"--header must look like 'Name: value', got {value!r}")
+        return name.lower(), rest.strip()
+
+    def _print_connection(self, connection: H2Connection) -> None:
+        write = self.stdout.write
+        write(f"Connected to {connection.host}:{connection.port} in {connection.connect_ms:.1f} ms")
+        verified = "verified" if connection.verify else "NOT verified"
+        write(f"  TLS:      {connection.tls_version}, {connection.cipher} (certificate {verified})")
+        write(f"  ALPN:     {connection.alpn_protocol}")
+        push = "refused (SETTINGS_ENABLE_PUSH=0)" if not connection.enable_push else "accepted"
+        write(f"  Push:     {push}")
+        settings = connection.server_settings
+        shown = ", ".join(
+            f"{name}={settings[name]}"
+            for name in ("MAX_CONCURRENT_STREAMS", "INITIAL_WINDOW_SIZE", "MAX_FRAME_SIZE")
+            if name in settings
+        )
+        write(f"  Server:   {shown}")
+
+    def _print_exchange(self, exchange: Exchange, url: str, connection: H2Connection) -> None:
+        write = self.stdout.write
+        write("")
+        write(f"{exchange.method} {url}  (stream {exchange.stream_id})")
+        write("")
+        write("      ms  event")
+        for line in self._timeline(exchange):
+            write(line)
+
+        write("")
+        write(f"Response: {exchange.status}")
+        for name, value in exchange.headers:
+            write(f"  {name}: {value}")
+        write(f"Body: {_size(len(exchange.body))}")
+        for name, value in exchange.trailers:
+            write(f"  trailer {name}: {value}")
+
+        write("")
+        hints = exchange.early_hints
+        write(f"Early hints: {len(hints)}")
+        for interim in hints:
+            write(f"  103 at {exchange.ms(interim.received_at):.1f} ms")
+            for link in interim.links:
+                write(f"    link: {link}")
+        write(f"Pushed: {len(exchange.promises)}")
+        for promise in exchange.promises:
+            write("  " + self._describe_push(exchange, promise))
+        if not connection.enable_push:
+            write("  (push was refused with SETTINGS_ENABLE_PUSH=0)")
+        write("")
+        write(
+            f"Total: {exchange.duration_ms:.1f} ms; response {exchange.status} with "
+            f"{len(hints)} early hint{'' if len(hints) == 1 else 's'} and "
+            f"{len(exchange.promises)} push{'' if len(exchange.promises) == 1 else 'es'}"
+        )
+
+    @staticmethod
+    def _describe_push(exchange: Exchange, promise: Promise) -> str:
+        if promise.reset_code is not None and promise.status is None:
+            outcome = f"reset before a response ({error_code_name(promise.reset_code)})"
+        else:
+            kind = promise.response_header("content-type")
+            outcome = f"{promise.status}, {_size(len(promise.body))}" + (
+                f", {kind}" if kind else ""
+            )
+        done = (
+            f", done at {exchange.ms(promise.finished_at):.1f} ms"
+            if promise.finished_at is not None
+            else ""
+        )
+        return (
+            f"{promise.path} -> {outcome} (stream {promise.stream_id}, promised at "
+            f"{exchange.ms(promise.received_at):.1f} ms{done})"
+        )
+
+    @staticmethod
+    def _timeline(exchange: Exchange) -> list[str]:
+        lines: list[str] = []
+        events = exchange.events
+        i = 0
+        while i < len(events):
+            event = events[i]
+            if event.kind == "data":
+                # A big body comes in many DATA frames: one line says as much.
+                run: list[TimelineEvent] = []
+                while i < len(events) and events[i].kind == "data":
+                    run.append(events[i])
+                    i += 1
+                total = sum(int(e.detail) for e in run)
+                frames = f" in {len(run)} frames" if len(run) > 1 else ""
+                lines.append(f"{_ms(exchange, run[-1].at)}  DATA {_size(total)}{frames}")
+                continue
+            lines.extend(Command._describe_event(exchange, event))
+            i += 1
+        return lines
+
+    @staticmethod
+    def _describe_event(exchange: Exchange, event: TimelineEvent) -> list[str]:
+        # One line per event, in arrival order; the sections below give the details.
+        at = _ms(exchange, event.at)
+        if event.kind == "push_promise":
+            return [f"{at}  PUSH_PROMISE {event.detail}"]
+        if event.kind == "informational":
+            label = " (Early Hints)" if event.detail == "103" else " (informational)"
+            return [f"{at}  HEADERS {event.detail}{label}"]
+        if event.kind == "headers":
+            return [f"{at}  HEADERS {event.detail}"]
+        if event.kind == "trailers":
+            return [f"{at}  TRAILERS ({event.detail} fields)"]
+        if event.kind == "end":
+            return [f"{at}  END_STREAM"]
+        if event.kind == "push_headers":
+            path, _, status = event.detail.rpartition(" ")
+            return [f"{at}  pushed {path}: HEADERS {status}"]
+        if event.kind == "push_end":
+            return [f"{at}  pushed {event.detail}: END_STREAM"]
+        if event.kind == "push_reset":
+            path, _, code = event.detail.rpartition(" ")
+            return [f"{at}  pushed {path}: RST_STREAM {code}"]
+        return [f"{at}  {event.kind} {event.detail}".rstrip()]
