@@ -191,17 +191,24 @@ class H2PushMiddleware:
         if not (can_push or can_hint):
             await self.app(scope, receive, send)
             return
-        if can_push and self.budget.claim(scope.get("client"), _target(scope)):
+        if can_push and self.budget.claim(_connection(scope), _target(scope)):
             # The promised request of one of our pushes: it holds a place in the
             # connection's budget until it has been answered.
             try:
                 await self.app(scope, receive, send)
             finally:
-                self.budget.release(scope.get("client"))
+                self.budget.release(_connection(scope))
             return
         exchange = _Exchange(self, scope, send, can_push=can_push, can_hint=can_hint)
         scope = {**scope, EARLY_LINKS_SCOPE_KEY: exchange.send_early_links}
         await self.app(scope, receive, exchange.send)
+
+
+def _connection(scope: Scope) -> tuple[Any, ...] | None:
+    """The connection a request came on: its client address (any two-item iterable
+    in ASGI; Daphne sends a list)."""
+    client = scope.get("client")
+    return tuple(client) if client is not None else None
 
 
 def _target(scope: Scope) -> str:
@@ -275,7 +282,7 @@ class _Exchange:
     async def _push(self, paths: Iterable[str]) -> set[str]:
         """Push each path not pushed yet; returns those the digest says the client has."""
         skipped: set[str] = set()
-        client = self.scope.get("client")
+        client = _connection(self.scope)
         for path in paths:
             if path in self.pushed:
                 continue

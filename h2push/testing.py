@@ -20,7 +20,7 @@ import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from asgiref.sync import async_to_sync
 from django.core.signals import request_finished, request_started
@@ -140,7 +140,7 @@ class H2TestClient:
             "http_version": self.http_version,
             "method": method,
             "scheme": self.scheme,
-            "path": parts.path,
+            "path": unquote(parts.path),
             "raw_path": parts.path.encode(),
             "query_string": parts.query.encode(),
             "root_path": "",
