@@ -14,6 +14,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from functools import cache
 from typing import Protocol
+from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.core.cache import caches
@@ -123,8 +124,13 @@ def is_learnable(request: HttpRequest, response: HttpResponseBase) -> bool:
 
 
 def is_static(preload: Preload) -> bool:
+    """Whether the URL names a file under ``STATIC_URL``, and cannot climb out of
+    it: a ``..`` segment, even percent-encoded, is resolved by servers and clients."""
     static_url = settings.STATIC_URL or ""
-    return bool(static_url) and preload.url.startswith(static_url)
+    if not static_url or not preload.url.startswith(static_url):
+        return False
+    segments = unquote(urlsplit(preload.url).path).replace("\\", "/").split("/")
+    return not any(segment in (".", "..") for segment in segments)
 
 
 def request_origin(request: HttpRequest) -> str:
