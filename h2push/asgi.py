@@ -243,7 +243,8 @@ class _Exchange:
         self.digest: list[int] | None = None
         self.digest_changed = False
         if can_push and conf.H2PUSH_PUSH_DIGEST:
-            cookie = next((v for n, v in scope.get("headers", ()) if n == b"cookie"), b"")
+            # HTTP/2 and HTTP/3 may split cookies over several headers.
+            cookie = b"; ".join(v for n, v in scope.get("headers", ()) if n == b"cookie")
             self.digest = digest.decode(digest.read_cookie(cookie), _digest_key())
 
     async def send_early_links(self, link_values: list[str]) -> None:

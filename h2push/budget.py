@@ -50,10 +50,15 @@ class PushBudget:
     def _connection(self, key: Hashable) -> _Connection:
         now = self._clock()
         connection = self._connections.get(key)
-        if connection is None or now - connection.last_seen > self.idle_after:
+        if connection is None:
             connection = self._connections[key] = _Connection()
             while len(self._connections) > self.max_connections:
                 self._connections.popitem(last=False)
+        elif now - connection.last_seen > self.idle_after:
+            # Promises nobody claimed will never be answered (the client refused
+            # them); pushes being answered still hold their streams open.
+            connection.in_flight = max(connection.in_flight - connection.promised.total(), 0)
+            connection.promised.clear()
         self._connections.move_to_end(key)
         connection.last_seen = now
         return connection

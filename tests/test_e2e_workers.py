@@ -1,0 +1,195 @@
+"""End to end: two Hypercorn worker processes share what h2push learned.
+
+``python -m hypercorn --workers 2`` serves ``tests.early_asgi:application`` over TLS
+with ``tests.early_settings``: a file-based Django cache in this test's own temporary
+folder. The kernel hands each new connection to one of the workers; every response
+names its worker in ``x-worker-pid``. The first HTML page of ``/slow/`` through one
+worker (A) teaches the route; then new connections are opened until one is served by
+the other worker (B), and that connection's very first ``/slow/`` request shows
+whether B hints what A learned:
+
+- with ``H2PUSH_LEARN_CACHE = "default"`` (the shared file cache) it does;
+- with ``H2PUSH_LEARN_CACHE = None`` (a store in each process) it does not.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from h2push.devcert import build_certificate, write_certificate, write_private_key
+from h2push.probe import Exchange, H2Connection
+from tests.conftest import REPO, ServerProcess, base_env, find_free_port
+
+pytestmark = pytest.mark.e2e
+
+HINT_LINKS = [
+    "</static/css/base.css>; rel=preload; as=style",
+    "</static/js/app.js>; rel=preload; as=script",
+]
+PAGE = "/slow/?ms=10"
+TIMEOUT = 10.0
+START_DEADLINE = 30.0
+# Enough for the kernel to have given the other worker a connection many times over.
+SEARCH_DEADLINE = 20.0
+MAX_CONNECTIONS = 200
+
+
+@pytest.fixture(scope="module")
+def tls_pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("early-tls")
+    key = ec.generate_private_key(ec.SECP256R1())
+    certfile, keyfile = folder / "cert.pem", folder / "key.pem"
+    write_private_key(keyfile, key)
+    write_certificate(certfile, build_certificate(key))
+    return certfile, keyfile
+
+
+def start_workers(tmp: Path, tls_pair: tuple[Path, Path], learn_cache: str) -> ServerProcess:
+    certfile, keyfile = tls_pair
+    port = find_free_port()
+    env = base_env(
+        tmp / "home",
+        {
+            "DJANGO_SETTINGS_MODULE": "tests.early_settings",
+            "H2PUSH_TEST_CACHE_DIR": str(tmp / "cache"),
+            "H2PUSH_TEST_LEARN_CACHE": learn_cache,
+            "PYTHONPATH": str(REPO),
+        },
+    )
+    argv = [
+        sys.executable,
+        "-m",
+        "hypercorn",
+        "--workers",
+        "2",
+        "--certfile",
+        str(certfile),
+        "--keyfile",
+        str(keyfile),
+        "-b",
+        f"127.0.0.1:{port}",
+        "tests.early_asgi:application",
+    ]
+    stdout, stderr = tmp / "stdout.txt", tmp / "stderr.txt"
+    with stdout.open("wb") as out, stderr.open("wb") as err:
+        proc = subprocess.Popen(
+            argv,
+            cwd=REPO,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            start_new_session=True,
+        )
+    return ServerProcess(proc, "127.0.0.1", port, stdout, stderr, args=argv, env=env)
+
+
+def running_workers(server: ServerProcess) -> set[str]:
+    """The PIDs of the workers that logged "Running on": those accept connections."""
+    return set(re.findall(r"\[(\d+)\] \[INFO\] Running on", server.errors() + server.output()))
+
+
+def wait_for_two_workers(server: ServerProcess) -> None:
+    deadline = time.monotonic() + START_DEADLINE
+    while len(running_workers(server)) < 2:
+        if not server.alive():
+            raise AssertionError(f"hypercorn exited:\n{server.errors()}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"hypercorn did not start two workers:\n{server.errors()}")
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def workers(
+    request: pytest.FixtureRequest, tmp_path: Path, tls_pair: tuple[Path, Path]
+) -> Iterator[ServerProcess]:
+    server = start_workers(tmp_path, tls_pair, request.param)
+    try:
+        wait_for_two_workers(server)
+        yield server
+    finally:
+        # Kills the whole process group: the parent and both workers.
+        server.stop(signal.SIGTERM)
+
+
+def first_slow_page(server: ServerProcess) -> tuple[int, Exchange]:
+    """A new connection's very first request of the page, and the worker that served it."""
+    with H2Connection(server.host, server.port, verify=False, timeout=TIMEOUT) as connection:
+        exchange = connection.request(PAGE)
+    assert exchange.status == 200, exchange
+    pid = exchange.header("x-worker-pid")
+    assert pid is not None and pid.isdigit(), exchange.headers
+    return int(pid), exchange
+
+
+def hinted(exchange: Exchange) -> bool:
+    return bool(exchange.early_hints)
+
+
+def teach_then_find_the_other_worker(server: ServerProcess) -> tuple[int, int, Exchange]:
+    """Teach ``/slow/`` through one worker, then return the other worker's first page."""
+    teacher, taught = first_slow_page(server)
+    # Nothing was learned anywhere before this page.
+    assert not hinted(taught), taught.interim
+    assert [p.path for p in taught.promises] == ["/static/css/base.css", "/static/js/app.js"]
+    deadline = time.monotonic() + SEARCH_DEADLINE
+    for _ in range(MAX_CONNECTIONS):
+        pid, exchange = first_slow_page(server)
+        if pid != teacher:
+            return teacher, pid, exchange
+        # The teacher itself knows the route now.
+        assert hinted(exchange), exchange.interim
+        if time.monotonic() > deadline:
+            break
+    raise AssertionError(f"every connection went to worker {teacher}; the other never answered")
+
+
+@pytest.mark.parametrize("workers", ["default"], indirect=True, ids=["shared-cache"])
+def test_a_route_learned_through_one_worker_is_hinted_by_the_other(
+    workers: ServerProcess,
+) -> None:
+    teacher, other, exchange = teach_then_find_the_other_worker(workers)
+    # Two distinct Hypercorn workers answered.
+    assert {str(teacher), str(other)} == running_workers(workers)
+    # The other worker's very first /slow/ page is hinted from the shared cache...
+    assert [hint.links for hint in exchange.early_hints] == [HINT_LINKS]
+    # ...and the 103 (and the early pushes) came before the page's HEADERS.
+    kinds = [event.kind for event in exchange.events]
+    assert kinds.index("informational") < kinds.index("headers")
+    assert exchange.promised_before_headers
+    assert sorted(exchange.pushed_paths) == ["/static/css/base.css", "/static/js/app.js"]
+    # The shared cache is files in this test's folder.
+    cache_dir = Path(workers.env["H2PUSH_TEST_CACHE_DIR"])
+    assert any(cache_dir.glob("*.djcache"))
+
+
+@pytest.mark.parametrize("workers", [""], indirect=True, ids=["in-process-store"])
+def test_without_a_shared_cache_the_other_worker_has_not_learned(workers: ServerProcess) -> None:
+    teacher, other, exchange = teach_then_find_the_other_worker(workers)
+    assert other != teacher
+    assert exchange.early_hints == []
+    # It still links and pushes the page's assets with the page itself...
+    assert sorted(exchange.pushed_paths) == ["/static/css/base.css", "/static/js/app.js"]
+    # ...and has learned the route now, like any worker after its first page.
+    deadline = time.monotonic() + SEARCH_DEADLINE
+    for _ in range(MAX_CONNECTIONS):
+        pid, again = first_slow_page(workers)
+        if pid == other:
+            assert [hint.links for hint in again.early_hints] == [HINT_LINKS]
+            break
+        if time.monotonic() > deadline:
+            raise AssertionError(f"worker {other} served no second connection")
+    else:
+        raise AssertionError(f"worker {other} served no second connection")
+    # Nothing went through the cache.
+    cache_dir = Path(workers.env["H2PUSH_TEST_CACHE_DIR"])
+    assert not cache_dir.exists() or not any(cache_dir.glob("*.djcache"))
