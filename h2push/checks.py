@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from pathlib import PurePath
 from typing import Any
 
 from django.conf import settings
@@ -34,6 +35,10 @@ def _is_header_names(value: Any) -> bool:
     return isinstance(value, (list, tuple)) and all(
         isinstance(name, str) and _HEADER_NAME.match(name) for name in value
     )
+
+
+def _is_directory_setting(value: Any) -> bool:
+    return value is None or (isinstance(value, (str, PurePath)) and bool(str(value)))
 
 
 def _is_cache_alias(value: Any) -> bool:
@@ -107,6 +112,14 @@ _RULES: list[tuple[str, str, Callable[[Any], bool], str, str]] = [
         "a whole number above 0",
         "It caps the pushes in flight on one connection; keep it under the clients' "
         "SETTINGS_MAX_CONCURRENT_STREAMS (100 for most). The default is 32.",
+    ),
+    (
+        "H2PUSH_DEV_CERT_DIR",
+        "h2push.E010",
+        _is_directory_setting,
+        "None or a folder path",
+        "Name the folder where runh2server keeps its development certificate, outside "
+        "the repository; None uses ~/.local/share/h2push.",
     ),
 ]
 

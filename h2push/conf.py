@@ -33,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "H2PUSH_LEARN_CACHE": None,
     "H2PUSH_PUSH_DIGEST": False,
     "H2PUSH_PUSH_BUDGET": 32,
+    "H2PUSH_DEV_CERT_DIR": None,
 }
 
 
@@ -79,6 +80,11 @@ class Settings:
     @property
     def H2PUSH_PUSH_BUDGET(self) -> int:
         return int(_get("H2PUSH_PUSH_BUDGET"))
+
+    @property
+    def H2PUSH_DEV_CERT_DIR(self) -> str | None:
+        directory = _get("H2PUSH_DEV_CERT_DIR")
+        return str(directory) if directory else None
 
 
 conf = Settings()

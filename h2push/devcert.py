@@ -92,7 +92,9 @@ def default_cert_dir() -> Path:
     """Where the development certificate lives unless an option says otherwise."""
     from django.conf import settings
 
-    configured = getattr(settings, SETTING, None) if settings.configured else None
+    from h2push.conf import conf
+
+    configured = conf.H2PUSH_DEV_CERT_DIR if settings.configured else None
     if configured:
         return Path(configured).expanduser()
     if sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):

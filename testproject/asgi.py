@@ -4,11 +4,11 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "testproject.settings")
 
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from django.core.asgi import get_asgi_application  # noqa: E402
-from django.urls import path  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter
+from django.core.asgi import get_asgi_application
+from django.urls import path
 
-from h2push.asgi import H2PushMiddleware  # noqa: E402
+from h2push.asgi import H2PushMiddleware
 
 django_application = get_asgi_application()
 

@@ -31,7 +31,7 @@ async def decorated_async(request: HttpRequest) -> HttpResponse:
 @push_static("css/base.css", "js/app.js")
 class DecoratedClassView(TemplateView):
     template_name = "plain.html"
-    extra_context = {"form": "@push_static on a class-based view"}
+    extra_context = {"form": "@push_static on a class-based view"}  # noqa: RUF012 (Django API)
 
 
 def function(request: HttpRequest) -> HttpResponse:

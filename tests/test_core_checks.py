@@ -146,3 +146,38 @@ def test_unset_settings_use_valid_defaults() -> None:
         assert not hasattr(settings, "H2PUSH_COPY_HEADERS")
         found = ids(check_settings())
     assert not {"h2push.E001", "h2push.E002", "h2push.E003"} & set(found)
+
+
+# (setting, id, good values, bad values) for the settings of Early Hints, learning,
+# the push digest and budget, and the development certificate.
+LATER_SETTINGS = [
+    ("H2PUSH_EARLY_HINTS", "h2push.E004", [True, False], ["yes", 1, None]),
+    ("H2PUSH_LEARN", "h2push.E005", [True, False], ["no", 0, None]),
+    ("H2PUSH_LEARNED_ROUTES", "h2push.E006", [1, 500], [0, -1, True, "500", 2.5]),
+    ("H2PUSH_LEARN_CACHE", "h2push.E007", [None, "default"], ["missing-alias", 3, ""]),
+    ("H2PUSH_PUSH_DIGEST", "h2push.E008", [True, False], ["on", 1, None]),
+    ("H2PUSH_PUSH_BUDGET", "h2push.E009", [1, 32], [0, -5, False, "32"]),
+    ("H2PUSH_DEV_CERT_DIR", "h2push.E010", [None, "/tmp/certs"], ["", 42, ["/tmp"]]),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "check_id", "value"),
+    [(name, check_id, value) for name, check_id, good, _ in LATER_SETTINGS for value in good],
+)
+def test_later_settings_pass_with_good_values(name: str, check_id: str, value: Any) -> None:
+    with override_settings(**{name: value}):
+        assert check_id not in ids(check_settings())
+
+
+@pytest.mark.parametrize(
+    ("name", "check_id", "value"),
+    [(name, check_id, value) for name, check_id, _, bad in LATER_SETTINGS for value in bad],
+)
+def test_later_settings_fail_with_bad_values(name: str, check_id: str, value: Any) -> None:
+    with override_settings(**{name: value}):
+        messages = [m for m in check_settings() if m.id == check_id]
+    assert len(messages) == 1
+    assert name in messages[0].msg
+    assert repr(value) in messages[0].msg
+    assert messages[0].hint
