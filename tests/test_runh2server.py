@@ -26,15 +26,12 @@ from h2push.probe import H2Connection
 from h2push.server import (
     KEEP_ALIVE_MAX_REQUESTS,
     Address,
-    LifespanFallback,
     StartupError,
     bind,
     build_config,
-    find_adapter,
-    get_application,
     parse_addrport,
-    wire_application,
 )
+from h2push.wiring import LifespanFallback, find_adapter, get_application, wire_application
 
 if TYPE_CHECKING:
     from subprocess import CompletedProcess

@@ -28,11 +28,11 @@ from h2push.server import (
     StartupError,
     bind,
     build_config,
-    get_application,
     parse_addrport,
     serve,
 )
 from h2push.tls import TLSConfigurationError
+from h2push.wiring import get_application
 
 
 class Command(BaseCommand):

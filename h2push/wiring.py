@@ -1,0 +1,205 @@
+"""Which ASGI application ``runh2server`` serves, and how it is wired.
+
+``settings.ASGI_APPLICATION`` or the project's Django application, with the h2push
+adapter exactly once, Django's static files handler inside it (pushed ``/static/``
+requests run through the application like any other GET), and the lifespan
+protocol answered so Hypercorn logs no error at start.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from typing import Any
+
+__all__ = ["LifespanFallback", "find_adapter", "get_application", "wire_application"]
+
+# An ASGI application: any awaitable callable (scope, receive, send). Channels'
+# routers and Django's handlers are untyped, so this stays loose.
+ASGIApp = Any
+
+
+def find_adapter(app: ASGIApp) -> list[tuple[str, Any]] | None:
+    """The way from ``app`` down to an ``H2PushMiddleware``, or None if it has none.
+
+    Follows Channels' ``ProtocolTypeRouter`` (its ``"http"`` entry) and wrappers
+    that keep their inner application as ``.app``, ``.application`` or ``.inner``.
+    Each step is ``(kind, key)``: ``("attr", name)`` or ``("http", "http")``; an
+    empty list means ``app`` is the adapter itself.
+    """
+    from h2push.asgi import H2PushMiddleware
+
+    path: list[tuple[str, Any]] = []
+    seen: set[int] = set()
+    node = app
+    while id(node) not in seen and len(path) < 16:
+        if isinstance(node, H2PushMiddleware):
+            return path
+        seen.add(id(node))
+        step = _inner_step(node)
+        if step is None:
+            return None
+        path.append(step)
+        node = _follow(node, step)
+    return None
+
+
+def _inner_step(node: Any) -> tuple[str, Any] | None:
+    mapping = getattr(node, "application_mapping", None)
+    if isinstance(mapping, dict):
+        return ("http", "http") if "http" in mapping else None
+    for name in ("app", "application", "inner"):
+        if callable(getattr(node, name, None)):
+            return ("attr", name)
+    return None
+
+
+def _follow(node: Any, step: tuple[str, Any]) -> Any:
+    kind, key = step
+    if kind == "http":
+        return node.application_mapping[key]
+    return getattr(node, key)
+
+
+def _chain(app: ASGIApp, path: list[tuple[str, Any]]) -> Iterator[Any]:
+    node = app
+    yield node
+    for step in path:
+        node = _follow(node, step)
+        yield node
+
+
+def _replaced(node: Any, path: list[tuple[str, Any]], leaf: Any) -> Any:
+    """A copy of ``node`` whose object at the end of ``path`` is ``leaf``.
+
+    Only the objects along the way are copied (shallowly); the caller's application
+    is left as it was.
+    """
+    if not path:
+        return leaf
+    step, rest = path[0], path[1:]
+    new_child = _replaced(_follow(node, step), rest, leaf)
+    clone = copy.copy(node)
+    kind, key = step
+    if kind == "http":
+        clone.application_mapping = {**node.application_mapping, key: new_child}
+    else:
+        setattr(clone, key, new_child)
+    return clone
+
+
+def wire_application(app: ASGIApp, *, serve_static: bool) -> ASGIApp:
+    """``app`` ready for runh2server: the h2push adapter exactly once, the static
+    files handler (if ``serve_static``) inside it, and lifespan answered quietly.
+
+    - If ``app`` already contains an ``H2PushMiddleware`` (see :func:`find_adapter`)
+      it is kept as the only one; with ``serve_static`` Django's
+      ``ASGIStaticFilesHandler`` goes around the adapter's inner app, in a copy:
+      ``app`` itself is not changed.
+    - Otherwise the result is ``H2PushMiddleware(ASGIStaticFilesHandler(app))`` (or
+      ``H2PushMiddleware(app)``).
+
+    Hypercorn runs each pushed request (``/static/...``) through the application
+    like any other GET, so the static handler must be in the stack; inside the
+    adapter, the adapter stays the outermost h2push layer and sees every request.
+    If the outermost application is not an adapter that answers lifespan (e.g. a
+    Channels router with no ``"lifespan"`` entry), :class:`LifespanFallback`
+    answers it instead, so Hypercorn logs no lifespan error.
+    """
+    from h2push.asgi import H2PushMiddleware
+
+    path = find_adapter(app)
+    if path is None:
+        inner = _with_static(app) if serve_static else app
+        wired: ASGIApp = H2PushMiddleware(inner)
+    else:
+        adapter = _follow_path(app, path)
+        has_static = any(_is_static_handler(node) for node in _chain(app, path))
+        if serve_static and not has_static and not _is_static_handler(adapter.app):
+            new_adapter = copy.copy(adapter)
+            new_adapter.app = _with_static(adapter.app)
+            wired = _replaced(app, path, new_adapter)
+        else:
+            wired = app
+    if isinstance(wired, H2PushMiddleware) and wired.answers_lifespan:
+        return wired
+    return LifespanFallback(wired)
+
+
+def _follow_path(app: ASGIApp, path: list[tuple[str, Any]]) -> Any:
+    node = app
+    for step in path:
+        node = _follow(node, step)
+    return node
+
+
+def _with_static(app: ASGIApp) -> ASGIApp:
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+
+    return ASGIStaticFilesHandler(app)
+
+
+def _is_static_handler(node: Any) -> bool:
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+
+    return isinstance(node, ASGIStaticFilesHandler)
+
+
+def get_application(*, serve_static: bool) -> ASGIApp:
+    """The application runh2server serves, wired by :func:`wire_application`.
+
+    ``settings.ASGI_APPLICATION`` when set (Channels projects), else the project's
+    Django application (``h2push.asgi.get_asgi_application()``).
+    """
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+    from django.utils.module_loading import import_string
+
+    dotted = getattr(settings, "ASGI_APPLICATION", None)
+    if dotted:
+        try:
+            app = import_string(dotted)
+        except ImportError as error:
+            raise ImproperlyConfigured(
+                f"ASGI_APPLICATION {dotted!r} could not be imported: {error}"
+            ) from error
+    else:
+        from h2push.asgi import get_asgi_application
+
+        app = get_asgi_application()
+    return wire_application(app, serve_static=serve_static)
+
+
+class LifespanFallback:
+    """Passes everything to ``app``; answers the lifespan protocol itself if ``app``
+    refuses it.
+
+    An app that raises on a lifespan scope before reading a single message does not
+    support lifespan (ASGI's rule); Hypercorn would then log "ASGI Framework Lifespan
+    error, continuing without Lifespan support". Answering startup and shutdown
+    here instead is what that message means, without the noise. An app that does
+    speak lifespan (a router with a ``"lifespan"`` entry) is left to answer.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+        received = False
+
+        async def tracked_receive() -> Any:
+            nonlocal received
+            received = True
+            return await receive()
+
+        try:
+            await self.app(scope, tracked_receive, send)
+        except Exception:
+            if received:
+                raise
+            from h2push.asgi import answer_lifespan
+
+            await answer_lifespan(receive, send)
