@@ -166,7 +166,7 @@ class ServerProcess:
             ) from None
 
 
-def _launch(
+def launch(
     argv: Sequence[str],
     *,
     host: str,
@@ -277,7 +277,7 @@ class H2ServerFactory:
         extra_env = dict(env or {})
         if settings is not None:
             extra_env["DJANGO_SETTINGS_MODULE"] = settings
-        server = _launch(
+        server = launch(
             argv,
             host=host,
             port=port,
@@ -328,7 +328,7 @@ class DaphneFactory:
             f":privateKey={escape(keyfile)}:certKey={escape(certfile)}"
         )
         argv = [sys.executable, "-m", "daphne", "-e", endpoint, application]
-        server = _launch(
+        server = launch(
             argv,
             host=host,
             port=port,

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -27,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from h2push.devcert import build_certificate, write_certificate, write_private_key
 from h2push.probe import Exchange, H2Connection
-from tests.conftest import REPO, ServerProcess, base_env, find_free_port
+from tests.conftest import REPO, ServerProcess, base_env, find_free_port, launch
 
 pytestmark = pytest.mark.e2e
 
@@ -79,18 +78,7 @@ def start_workers(tmp: Path, tls_pair: tuple[Path, Path], learn_cache: str) -> S
         f"127.0.0.1:{port}",
         "tests.early_asgi:application",
     ]
-    stdout, stderr = tmp / "stdout.txt", tmp / "stderr.txt"
-    with stdout.open("wb") as out, stderr.open("wb") as err:
-        proc = subprocess.Popen(
-            argv,
-            cwd=REPO,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=err,
-            start_new_session=True,
-        )
-    return ServerProcess(proc, "127.0.0.1", port, stdout, stderr, args=argv, env=env)
+    return launch(argv, host="127.0.0.1", port=port, workdir=tmp, env=env)
 
 
 def running_workers(server: ServerProcess) -> set[str]:
