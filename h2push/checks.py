@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Sequence
 from pathlib import PurePath
@@ -38,7 +39,9 @@ def _is_header_names(value: Any) -> bool:
 
 
 def _is_directory_setting(value: Any) -> bool:
-    return value is None or (isinstance(value, (str, PurePath)) and bool(str(value)))
+    return value is None or (
+        isinstance(value, (str, PurePath)) and os.path.isabs(os.path.expanduser(value))
+    )
 
 
 def _is_cache_alias(value: Any) -> bool:
@@ -117,7 +120,7 @@ _RULES: list[tuple[str, str, Callable[[Any], bool], str, str]] = [
         "H2PUSH_DEV_CERT_DIR",
         "h2push.E010",
         _is_directory_setting,
-        "None or a folder path",
+        "None or an absolute folder path",
         "Name the folder where runh2server keeps its development certificate, outside "
         "the repository; None uses ~/.local/share/h2push.",
     ),

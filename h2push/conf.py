@@ -6,6 +6,7 @@ Django's settings with ``override_settings`` and be seen at once.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from django.conf import settings
@@ -84,7 +85,7 @@ class Settings:
     @property
     def H2PUSH_DEV_CERT_DIR(self) -> str | None:
         directory = _get("H2PUSH_DEV_CERT_DIR")
-        return str(directory) if directory else None
+        return str(directory) if isinstance(directory, (str, os.PathLike)) and directory else None
 
 
 conf = Settings()

@@ -96,7 +96,14 @@ def default_cert_dir() -> Path:
 
     configured = conf.H2PUSH_DEV_CERT_DIR if settings.configured else None
     if configured:
-        return Path(configured).expanduser()
+        folder = Path(configured).expanduser()
+        if not folder.is_absolute():
+            # A relative folder would follow the working directory, and could put
+            # the private key inside the project's repository.
+            raise TLSConfigurationError(
+                f"The {SETTING} setting must be an absolute path, not {str(configured)!r}."
+            )
+        return folder
     if sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
         return Path(os.environ["LOCALAPPDATA"]) / "h2push"
     data_home = os.environ.get("XDG_DATA_HOME")

@@ -157,7 +157,12 @@ LATER_SETTINGS = [
     ("H2PUSH_LEARN_CACHE", "h2push.E007", [None, "default"], ["missing-alias", 3, ""]),
     ("H2PUSH_PUSH_DIGEST", "h2push.E008", [True, False], ["on", 1, None]),
     ("H2PUSH_PUSH_BUDGET", "h2push.E009", [1, 32], [0, -5, False, "32"]),
-    ("H2PUSH_DEV_CERT_DIR", "h2push.E010", [None, "/tmp/certs"], ["", 42, ["/tmp"]]),
+    (
+        "H2PUSH_DEV_CERT_DIR",
+        "h2push.E010",
+        [None, "/tmp/certs", "~/certs"],
+        ["", 42, ["/tmp"], "certs"],
+    ),
 ]
 
 

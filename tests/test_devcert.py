@@ -228,7 +228,10 @@ def test_server_made_shows_and_serves_the_certificate(h2server: ServerProcess) -
     assert f"Made a development certificate (there was none yet): {h2server.certfile}" in output
     assert f"Certificate: {h2server.certfile} (development certificate, ECDSA P-256" in output
     assert f"SPKI pin: {pin}" in output
-    assert f"chromium --ignore-certificate-errors-spki-list={pin} {h2server.base_url}/" in output
+    assert (
+        f"chromium --user-data-dir=$(mktemp -d) --ignore-certificate-errors-spki-list={pin} "
+        f"{h2server.base_url}/"
+    ) in output
     assert mode(h2server.keyfile) == 0o600
 
     # The server presents exactly that certificate...

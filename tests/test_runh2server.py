@@ -752,3 +752,33 @@ def test_banner_for_every_interface_and_an_expired_certificate(tmp_path: Path) -
     expired_on = (long_ago + dt.timedelta(days=365)).strftime("%Y-%m-%d")
     assert f"Certificate: {certfile} (self-signed, ECDSA P-256, EXPIRED on {expired_on})" in text
     assert "Static files: not served" in text
+
+
+def settings_env(folder: Path, body: str) -> dict[str, str]:
+    """An environment whose settings module is the test project's plus ``body``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "variant_settings.py").write_text(
+        "from testproject.settings import *  # noqa\n" + body
+    )
+    return {
+        "DJANGO_SETTINGS_MODULE": "variant_settings",
+        "PYTHONPATH": f"{folder}{os.pathsep}{REPO}",
+    }
+
+
+def test_relative_cert_dir_setting_is_refused(manage: Manage, tmp_path: Path) -> None:
+    """A relative folder would follow the working directory, into the repository."""
+    env = settings_env(tmp_path / "settings", 'H2PUSH_DEV_CERT_DIR = "certs"\n')
+    result = manage("runh2server", "--noreload", "127.0.0.1:0", env=env, cwd=tmp_path)
+    one_line_error(result, "The H2PUSH_DEV_CERT_DIR setting must be an absolute path, not 'certs'.")
+    assert not (tmp_path / "certs").exists()
+
+
+def test_unimportable_asgi_application_is_one_line(manage: Manage, tmp_path: Path) -> None:
+    env = settings_env(tmp_path / "settings", 'ASGI_APPLICATION = "nowhere.asgi.application"\n')
+    result = manage("runh2server", "--noreload", "--skip-checks", "127.0.0.1:0", env=env)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("CommandError:")]
+    assert len(errors) == 1
+    assert "ASGI_APPLICATION 'nowhere.asgi.application' could not be imported" in errors[0]

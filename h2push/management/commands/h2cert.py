@@ -73,7 +73,8 @@ class Command(BaseCommand):
                 "  (base64 SHA-256 of the certificate's SubjectPublicKeyInfo)",
                 "",
                 "To trust it:",
-                f"  Chromium/Chrome: chromium --ignore-certificate-errors-spki-list={pin}",
+                "  Chromium/Chrome: chromium --user-data-dir=$(mktemp -d) "
+                f"--ignore-certificate-errors-spki-list={pin}",
                 "                   (--ignore-certificate-errors alone is not enough: Chromium",
                 "                   then caches nothing, so preloads are fetched twice)",
                 f"  curl:            curl --cacert {certificate.certfile} https://localhost:8443/",

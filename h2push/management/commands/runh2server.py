@@ -10,6 +10,7 @@ from typing import Any, ClassVar, Literal, NoReturn
 
 from django.apps import apps
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 from django.utils import autoreload
@@ -153,7 +154,10 @@ class Command(BaseCommand):
             conn.close()
 
         serve_static = self.serves_static(options)
-        app = get_application(serve_static=serve_static)
+        try:
+            app = get_application(serve_static=serve_static)
+        except ImproperlyConfigured as error:
+            self.fail(str(error))
         try:
             config = build_config(
                 self.address,
@@ -196,9 +200,10 @@ class Command(BaseCommand):
         quit_command = "CTRL-BREAK" if sys.platform == "win32" else "CONTROL-C"
         port = config.bound_port
         address = Address(self.address.host, port, self.address.ipv6)
-        url = address.url
+        url = browser_url = address.url
         if address.unspecified:
-            url += f" (on this machine: https://localhost:{port}/)"
+            browser_url = f"https://localhost:{port}/"
+            url += f" (on this machine: {browser_url})"
         certificate = self.certificate
         if isinstance(certificate, DevCertificate):
             kind = "development certificate"
@@ -217,9 +222,10 @@ class Command(BaseCommand):
             f"SPKI pin: {certificate.spki_pin}",
         ]
         if certificate.self_signed:
+            # Chromium honours the pin only with a profile folder of its own.
             lines.append(
-                "Chromium: chromium --ignore-certificate-errors-spki-list="
-                f"{certificate.spki_pin} {url.split(' ')[0]}"
+                "Chromium: chromium --user-data-dir=$(mktemp -d) "
+                f"--ignore-certificate-errors-spki-list={certificate.spki_pin} {browser_url}"
             )
         if not serve_static and apps.is_installed("django.contrib.staticfiles"):
             lines.append(
