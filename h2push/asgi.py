@@ -16,6 +16,7 @@ one 103 Early Hints response with them.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Iterator
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -60,18 +61,28 @@ def push_paths(link_headers: Iterable[bytes], scope: Scope) -> Iterator[str]:
     scheme, host = _request_origin(scope)
     seen: set[str] = set()
     for header in link_headers:
-        try:
-            text = header.decode("ascii")
-        except UnicodeDecodeError:
-            continue
-        for value in split_links(text):
-            link = parse_link(value)
-            if link is None or not link.is_preload or link.nopush:
-                continue
-            path = _same_origin_path(link.url, scheme, host)
-            if path is not None and path not in seen:
+        for path in _header_push_paths(header, scheme, host):
+            if path not in seen:
                 seen.add(path)
                 yield path
+
+
+# A site's pages send the same few Link headers over and over: parse each once.
+@lru_cache(maxsize=1024)
+def _header_push_paths(header: bytes, scheme: str, host: bytes | None) -> tuple[str, ...]:
+    try:
+        text = header.decode("ascii")
+    except UnicodeDecodeError:
+        return ()
+    paths = []
+    for value in split_links(text):
+        link = parse_link(value)
+        if link is None or not link.is_preload or link.nopush:
+            continue
+        path = _same_origin_path(link.url, scheme, host)
+        if path is not None:
+            paths.append(path)
+    return tuple(paths)
 
 
 def _same_origin_path(url: str, scheme: str, host: bytes | None) -> str | None:
@@ -93,6 +104,13 @@ def _same_origin_path(url: str, scheme: str, host: bytes | None) -> str | None:
 def early_hint_links(link_values: Iterable[str], scope: Scope) -> list[bytes]:
     """The values fit for a 103: same-origin preloads and preconnects, once each."""
     scheme, host = _request_origin(scope)
+    return list(_early_hint_links(tuple(link_values), scheme, host))
+
+
+@lru_cache(maxsize=1024)
+def _early_hint_links(
+    link_values: tuple[str, ...], scheme: str, host: bytes | None
+) -> tuple[bytes, ...]:
     links: dict[bytes, None] = {}
     for value in link_values:
         link = parse_link(value)
@@ -102,7 +120,7 @@ def early_hint_links(link_values: Iterable[str], scope: Scope) -> list[bytes]:
             continue
         if link.is_preload or "preconnect" in link.rels:
             links.setdefault(value.encode(), None)
-    return list(links)
+    return tuple(links)
 
 
 def mark_nopush(link_headers: list[bytes], paths: set[str], scope: Scope) -> list[bytes]:
@@ -123,6 +141,11 @@ def mark_nopush(link_headers: list[bytes], paths: set[str], scope: Scope) -> lis
             values.append(value)
         marked.append(join_links(values).encode("latin-1"))
     return marked
+
+
+@lru_cache(maxsize=8)
+def _header_names(names: tuple[str, ...]) -> frozenset[bytes]:
+    return frozenset(name.lower().encode() for name in names)
 
 
 class H2PushMiddleware:
@@ -166,7 +189,7 @@ class H2PushMiddleware:
             return self._copy_headers
         from h2push.conf import conf
 
-        return frozenset(name.lower().encode() for name in conf.H2PUSH_COPY_HEADERS)
+        return _header_names(conf.H2PUSH_COPY_HEADERS)
 
     @property
     def budget(self) -> PushBudget:
@@ -237,7 +260,8 @@ class _Exchange:
         self.can_push = can_push
         self.can_hint = can_hint
         self.budget = middleware.budget
-        self.copied = [(n, v) for n, v in scope.get("headers", ()) if n in middleware.copy_headers]
+        self.copy_headers = middleware.copy_headers
+        self._copied: list[tuple[bytes, bytes]] | None = None
         self.pushed: set[str] = set()
         self.started = self.hinted = False
         self.digest: list[int] | None = None
@@ -246,6 +270,14 @@ class _Exchange:
             # HTTP/2 and HTTP/3 may split cookies over several headers.
             cookie = b"; ".join(v for n, v in scope.get("headers", ()) if n == b"cookie")
             self.digest = digest.decode(digest.read_cookie(cookie), _digest_key())
+
+    @property
+    def copied(self) -> list[tuple[bytes, bytes]]:
+        """The request headers each promise carries; found at the first push only."""
+        if self._copied is None:
+            names = self.copy_headers
+            self._copied = [(n, v) for n, v in self.scope.get("headers", ()) if n in names]
+        return self._copied
 
     async def send_early_links(self, link_values: list[str]) -> None:
         """Push, then hint, links known before the response: once, before it starts."""
@@ -269,9 +301,13 @@ class _Exchange:
         await self._send(message)
 
     async def _push_for_start(self, message: Message) -> Message:
-        headers = list(message.get("headers", ()))
-        links = [v for n, v in headers if n.lower() == b"link"]
+        links = [v for n, v in message.get("headers", ()) if n.lower() == b"link"]
+        if not links:
+            return message
         skipped = await self._push(push_paths(links, self.scope))
+        if not skipped and not self.digest_changed:
+            return message
+        headers = list(message.get("headers", ()))
         if skipped:
             others = [(n, v) for n, v in headers if n.lower() != b"link"]
             headers = others + [(b"link", v) for v in mark_nopush(links, skipped, self.scope)]
@@ -304,9 +340,15 @@ class _Exchange:
 
 def _digest_key() -> bytes:
     from django.conf import settings
+
+    return _derived_key(settings.SECRET_KEY)
+
+
+@lru_cache(maxsize=2)
+def _derived_key(secret_key: str) -> bytes:
     from django.utils.crypto import salted_hmac
 
-    return salted_hmac("h2push.digest", "key", secret=settings.SECRET_KEY).digest()
+    return salted_hmac("h2push.digest", "key", secret=secret_key).digest()
 
 
 async def answer_lifespan(receive: Receive, send: Send) -> None:

@@ -10,6 +10,8 @@ import os
 from typing import Any
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 __all__ = ["DEFAULTS", "conf"]
 
@@ -38,8 +40,24 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+_values: dict[str, Any] = {}
+
+
 def _get(name: str) -> Any:
-    return getattr(settings, name, DEFAULTS[name])
+    # Every request reads several settings, and a setting a project leaves out
+    # costs Django's settings object an AttributeError on each read: keep the
+    # values until a test changes settings.
+    try:
+        return _values[name]
+    except KeyError:
+        value = _values[name] = getattr(settings, name, DEFAULTS[name])
+        return value
+
+
+@receiver(setting_changed)
+def _forget_values(setting: str, **kwargs: Any) -> None:
+    if setting in DEFAULTS:
+        _values.clear()
 
 
 class Settings:

@@ -16,7 +16,7 @@ from asgiref.sync import iscoroutinefunction
 from django.templatetags.static import static
 
 from h2push import registry
-from h2push.preload import Preload
+from h2push.preload import Preload, preload
 
 __all__ = ["DeclaredPreload", "declared_preloads", "push_static", "push_url"]
 
@@ -39,7 +39,7 @@ class DeclaredPreload:
 
     def resolve(self) -> Preload:
         url = static(self.target) if self.is_static else self.target
-        return Preload(url, self.as_, self.crossorigin, self.nopush)
+        return preload(url, self.as_, self.crossorigin, self.nopush)
 
 
 def declared_preloads(view: Any) -> tuple[DeclaredPreload, ...]:

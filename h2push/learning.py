@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
@@ -106,12 +106,12 @@ def _forget_store(setting: str, **kwargs: object) -> None:
         get_store.cache_clear()
 
 
-def route_key(request: HttpRequest) -> str | None:
-    """The route a request resolved to (shared by all its URLs), if any."""
+def route_key(request: HttpRequest, host: str) -> str | None:
+    """The route a request resolved to (shared by all its URLs) on ``host``, if any."""
     match = request.resolver_match
     if match is None:
         return None
-    return f"{request.get_host()} {match.route or match.view_name}"
+    return f"{host} {match.route or match.view_name}"
 
 
 def is_learnable(request: HttpRequest, response: HttpResponseBase) -> bool:
@@ -126,15 +126,19 @@ def is_learnable(request: HttpRequest, response: HttpResponseBase) -> bool:
 def is_static(preload: Preload) -> bool:
     """Whether the URL names a file under ``STATIC_URL``, and cannot climb out of
     it: a ``..`` segment, even percent-encoded, is resolved by servers and clients."""
-    static_url = settings.STATIC_URL or ""
-    if not static_url or not preload.url.startswith(static_url):
+    return _is_static_url(preload.url, settings.STATIC_URL or "")
+
+
+@lru_cache(maxsize=4096)
+def _is_static_url(url: str, static_url: str) -> bool:
+    if not static_url or not url.startswith(static_url):
         return False
-    segments = unquote(urlsplit(preload.url).path).replace("\\", "/").split("/")
+    segments = unquote(urlsplit(url).path).replace("\\", "/").split("/")
     return not any(segment in (".", "..") for segment in segments)
 
 
-def request_origin(request: HttpRequest) -> str:
-    return f"{request.scheme}://{request.get_host()}".lower()
+def request_origin(request: HttpRequest, host: str | None = None) -> str:
+    return f"{request.scheme}://{host or request.get_host()}".lower()
 
 
 def learnable_links(preloads: Iterable[Preload], own_origin: str) -> Links:

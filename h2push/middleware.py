@@ -103,11 +103,12 @@ class PreloadMiddleware:
             response: HttpResponseBase = await self.get_response(request)  # type: ignore[misc]
         finally:
             registry.deactivate(token)
-        added = self.add_links(request, response, promises)
         learned = request.__dict__.pop("_h2push_learned", None)
+        own_origin = learned[2] if learned else None
+        added = self.add_links(request, response, promises, own_origin)
         if learned is not None and learning.is_learnable(request, response):
-            route, before = learned
-            links = learning.learnable_links(added, learning.request_origin(request))
+            route, before, own_origin = learned
+            links = learning.learnable_links(added, own_origin)
             if links != before:
                 await learning.get_store().set(route, links)
         return response
@@ -118,21 +119,26 @@ class PreloadMiddleware:
         send_early = getattr(request, "scope", {}).get(EARLY_LINKS_SCOPE_KEY)
         if send_early is None or request.method != "GET" or not conf.H2PUSH_EARLY_HINTS:
             return None
-        own_origin = learning.request_origin(request)
+        host = request.get_host()
+        own_origin = learning.request_origin(request, host)
         values = list(
             learning.early_link_values((d.resolve() for d in declared_preloads(view)), own_origin)
         )
-        route = learning.route_key(request) if conf.H2PUSH_LEARN else None
+        route = learning.route_key(request, host) if conf.H2PUSH_LEARN else None
         if route is not None:
             learned = await learning.get_store().get(route)
-            request._h2push_learned = (route, learned)  # type: ignore[attr-defined]
+            request._h2push_learned = (route, learned, own_origin)  # type: ignore[attr-defined]
             values.extend(value for value in learned if value not in values)
         if values:
             await send_early(values[: conf.H2PUSH_MAX_PRELOADS])
         return None
 
     def add_links(
-        self, request: HttpRequest, response: HttpResponseBase, promises: registry.PushPromises
+        self,
+        request: HttpRequest,
+        response: HttpResponseBase,
+        promises: registry.PushPromises,
+        own_origin: str | None = None,
     ) -> list[Preload]:
         own = registry.response_promises(response)
         if own:
@@ -141,7 +147,8 @@ class PreloadMiddleware:
         if not promises:
             return []
         preloads = promises.preloads()
-        own_origin = learning.request_origin(request) if any(p.origin for p in preloads) else None
+        if own_origin is None and any(p.origin for p in preloads):
+            own_origin = learning.request_origin(request)
         header, added = merge_preload_links(
             response.headers.get("Link"), preloads, conf.H2PUSH_MAX_PRELOADS, own_origin
         )

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from django.utils.encoding import iri_to_uri
 
-__all__ = ["DESTINATIONS", "Preload", "destination_for"]
+__all__ = ["DESTINATIONS", "Preload", "destination_for", "preload"]
 
 # The `as` values of the Fetch standard that `rel=preload` accepts.
 DESTINATIONS = frozenset(
@@ -101,6 +102,7 @@ class Preload:
     as_: str = ""
     crossorigin: str | None = None
     nopush: bool = False
+    _link_value: str = field(init=False, repr=False, compare=False, default="")
 
     def __post_init__(self) -> None:
         _check_url(self.url)
@@ -124,6 +126,7 @@ class Preload:
                 f"crossorigin must be 'anonymous' or 'use-credentials', not {crossorigin!r}."
             )
         object.__setattr__(self, "crossorigin", crossorigin)
+        object.__setattr__(self, "_link_value", self._format_link_value())
 
     @property
     def origin(self) -> str | None:
@@ -135,6 +138,9 @@ class Preload:
 
     def link_value(self) -> str:
         """The RFC 8288 ``Link`` header value that asks for this preload."""
+        return self._link_value
+
+    def _format_link_value(self) -> str:
         value = f"<{self.url}>; rel=preload; as={self.as_}"
         if self.crossorigin == "anonymous":
             value += "; crossorigin"
@@ -143,3 +149,12 @@ class Preload:
         if self.nopush:
             value += "; nopush"
         return value
+
+
+@lru_cache(maxsize=4096)
+def preload(
+    url: str, as_: str = "", crossorigin: str | None = None, nopush: bool = False
+) -> Preload:
+    """A :class:`Preload`, shared between requests that name the same one: pages
+    register the same assets on every request, and checking a URL is not free."""
+    return Preload(url, as_, crossorigin, nopush)

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.http import HttpResponseBase
 
-from h2push.preload import Preload
+from h2push.preload import Preload, preload
 
 __all__ = [
     "PushPromises",
@@ -49,8 +49,9 @@ class PushPromises(MutableSet[str]):
         crossorigin: str | None = None,
         nopush: bool = False,
     ) -> None:
-        preload = value if isinstance(value, Preload) else Preload(value, as_, crossorigin, nopush)
-        self._preloads.setdefault(preload.url, preload)
+        if not isinstance(value, Preload):
+            value = preload(value, as_, crossorigin, nopush)
+        self._preloads.setdefault(value.url, value)
 
     def discard(self, value: str | Preload) -> None:
         self._preloads.pop(value.url if isinstance(value, Preload) else value, None)
@@ -101,15 +102,15 @@ def make_push_promise(
     Raises :class:`ValueError` for an unsafe URL and :class:`RuntimeError` outside
     a request that :class:`~h2push.middleware.PreloadMiddleware` handles.
     """
-    preload = Preload(url, as_, crossorigin, nopush)
+    registered = preload(url, as_, crossorigin, nopush)
     promises = _current.get()
     if promises is None:
         raise RuntimeError(
             "make_push_promise() was called outside a request handled by "
             "h2push.middleware.PreloadMiddleware; add it to MIDDLEWARE."
         )
-    promises.add(preload)
-    return preload
+    promises.add(registered)
+    return registered
 
 
 _ATTRIBUTE = "_h2push_push_promises"

@@ -301,7 +301,7 @@ def test_cache_store_ignores_a_garbage_entry() -> None:
 
 def test_route_key_is_none_without_a_resolved_route() -> None:
     request_ = RequestFactory().get("/anything/")
-    assert learning.route_key(request_) is None
+    assert learning.route_key(request_, "testserver") is None
 
 
 def test_only_static_urls_are_learnable() -> None:

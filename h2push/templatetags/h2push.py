@@ -12,16 +12,16 @@ from django import template
 from django.templatetags.static import static
 
 from h2push import registry
-from h2push.preload import Preload
+from h2push.preload import preload
 
 register = template.Library()
 
 
 def _register(url: str, as_: str, crossorigin: str | None, nopush: bool) -> str:
-    preload = Preload(url, as_, crossorigin, nopush)
     promises = registry.current()
+    registered = preload(url, as_, crossorigin, nopush)
     if promises is not None:
-        promises.add(preload)
+        promises.add(registered)
     return url
 
 
