@@ -28,6 +28,10 @@ def _is_count(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
+def _is_duration(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
+
+
 def _is_positive(value: Any) -> bool:
     return _is_count(value) and value > 0
 
@@ -123,6 +127,14 @@ _RULES: list[tuple[str, str, Callable[[Any], bool], str, str]] = [
         "None or an absolute folder path",
         "Name the folder where runh2server keeps its development certificate, outside "
         "the repository; None uses ~/.local/share/h2push.",
+    ),
+    (
+        "H2PUSH_EARLY_HINTS_MIN_VIEW_MS",
+        "h2push.E011",
+        _is_duration,
+        "a number of milliseconds, 0 or more",
+        "Routes whose views answer faster than this get no 103 or early push (they "
+        "would gain nothing); 0 hints every route. The default is 10.",
     ),
 ]
 

@@ -29,8 +29,10 @@ __all__ = [
     "CacheStore",
     "LearnedStore",
     "MemoryStore",
+    "ViewTimes",
     "early_link_values",
     "get_store",
+    "get_view_times",
     "learnable_links",
     "preconnect_value",
     "request_origin",
@@ -93,6 +95,46 @@ class CacheStore:
             await caches[self.alias].adelete(self._key(route))
 
 
+class ViewTimes:
+    """How long each route's view takes to answer, smoothed, in milliseconds.
+
+    Kept in each process (it describes this worker's own answers) and bounded like
+    the in-process store. A 103 gives the browser a head start as long as the
+    view's work; for a route that answers in a few milliseconds it costs more than
+    it gains.
+    """
+
+    # Weight of the newest answer: a route that turns slow (a cold cache) is seen
+    # within a request or two.
+    SMOOTHING = 0.5
+
+    def __init__(self, max_routes: int) -> None:
+        self.max_routes = max_routes
+        self._routes: OrderedDict[str, float] = OrderedDict()
+
+    def record(self, route: str, milliseconds: float) -> None:
+        previous = self._routes.get(route)
+        if previous is not None:
+            milliseconds = previous + self.SMOOTHING * (milliseconds - previous)
+        self._routes[route] = milliseconds
+        self._routes.move_to_end(route)
+        while len(self._routes) > self.max_routes:
+            self._routes.popitem(last=False)
+
+    def typical(self, route: str) -> float | None:
+        """The smoothed time of the route's recent answers; None before its first."""
+        return self._routes.get(route)
+
+    def is_fast(self, route: str, threshold_ms: float) -> bool:
+        typical = self._routes.get(route)
+        return typical is not None and typical < threshold_ms
+
+
+@cache
+def get_view_times() -> ViewTimes:
+    return ViewTimes(conf.H2PUSH_LEARNED_ROUTES)
+
+
 @cache
 def get_store() -> LearnedStore:
     """The store the settings name; built once, again after a settings change."""
@@ -104,6 +146,7 @@ def get_store() -> LearnedStore:
 def _forget_store(setting: str, **kwargs: object) -> None:
     if setting.startswith("H2PUSH_") or setting == "CACHES":
         get_store.cache_clear()
+        get_view_times.cache_clear()
 
 
 def route_key(request: HttpRequest, host: str) -> str | None:

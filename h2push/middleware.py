@@ -8,7 +8,9 @@ push, a 103 Early Hints response) is the ASGI adapter's business
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponseBase
@@ -62,6 +64,17 @@ def merge_preload_links(
     return (join_links(values) if values else None), added
 
 
+@dataclass
+class _EarlyState:
+    """What the middleware found out before the view, for its turn after it."""
+
+    route: str | None
+    own_origin: str
+    view_started: float
+    # What the store held for the route; None when nothing was learned or read.
+    learned: learning.Links | None = None
+
+
 class PreloadMiddleware:
     """Collects the preloads registered while a response is built and writes them
     into its ``Link`` header. Runs without a thread hop under ASGI and WSGI alike.
@@ -103,14 +116,15 @@ class PreloadMiddleware:
             response: HttpResponseBase = await self.get_response(request)  # type: ignore[misc]
         finally:
             registry.deactivate(token)
-        learned = request.__dict__.pop("_h2push_learned", None)
-        own_origin = learned[2] if learned else None
-        added = self.add_links(request, response, promises, own_origin)
-        if learned is not None and learning.is_learnable(request, response):
-            route, before, own_origin = learned
-            links = learning.learnable_links(added, own_origin)
-            if links != before:
-                await learning.get_store().set(route, links)
+        early: _EarlyState | None = request.__dict__.pop("_h2push_early", None)
+        added = self.add_links(request, response, promises, early.own_origin if early else None)
+        if early is not None and early.route is not None:
+            elapsed_ms = (time.perf_counter() - early.view_started) * 1000
+            learning.get_view_times().record(early.route, elapsed_ms)
+            if early.learned is not None and learning.is_learnable(request, response):
+                links = learning.learnable_links(added, early.own_origin)
+                if links != early.learned:
+                    await learning.get_store().set(early.route, links)
         return response
 
     async def send_early_links(
@@ -120,15 +134,25 @@ class PreloadMiddleware:
         if send_early is None or request.method != "GET" or not conf.H2PUSH_EARLY_HINTS:
             return None
         host = request.get_host()
-        own_origin = learning.request_origin(request, host)
-        values = list(
-            learning.early_link_values((d.resolve() for d in declared_preloads(view)), own_origin)
+        early = _EarlyState(
+            learning.route_key(request, host),
+            learning.request_origin(request, host),
+            view_started=time.perf_counter(),
         )
-        route = learning.route_key(request, host) if conf.H2PUSH_LEARN else None
-        if route is not None:
-            learned = await learning.get_store().get(route)
-            request._h2push_learned = (route, learned, own_origin)  # type: ignore[attr-defined]
-            values.extend(value for value in learned if value not in values)
+        request._h2push_early = early  # type: ignore[attr-defined]
+        if early.route is not None and learning.get_view_times().is_fast(
+            early.route, conf.H2PUSH_EARLY_HINTS_MIN_VIEW_MS
+        ):
+            # Its page will follow at once: a 103 now would gain nothing.
+            return None
+        values = list(
+            learning.early_link_values(
+                (d.resolve() for d in declared_preloads(view)), early.own_origin
+            )
+        )
+        if early.route is not None and conf.H2PUSH_LEARN:
+            early.learned = await learning.get_store().get(early.route)
+            values.extend(value for value in early.learned if value not in values)
         if values:
             await send_early(values[: conf.H2PUSH_MAX_PRELOADS])
         return None

@@ -37,11 +37,14 @@ from django.test import override_settings  # noqa: E402
 Message = dict[str, Any]
 
 HINTS_OFF = {"H2PUSH_EARLY_HINTS": False}
+# Sends the 103 even for views too fast to gain from it (the default skips those).
+HINT_ALL = {"H2PUSH_EARLY_HINTS_MIN_VIEW_MS": 0}
 # name: (application, path, query string, settings overridden)
 CASES: dict[str, tuple[Any, str, str, dict[str, Any]]] = {
     "a  plain Django, /bench/static/": (bench_asgi.plain, "/bench/static/", "", {}),
     "e  h2push, hints off, /bench/push/": (bench_asgi.h2push, "/bench/push/", "", HINTS_OFF),
     "b  h2push, /bench/push/": (bench_asgi.h2push, "/bench/push/", "", {}),
+    "i  h2push, hint every page, /bench/push/": (bench_asgi.h2push, "/bench/push/", "", HINT_ALL),
     "d  plain Django, /slow/declared/": (bench_asgi.plain, "/slow/declared/", "ms=0", {}),
     "f  h2push, hints off, /slow/declared/": (
         bench_asgi.h2push,
@@ -51,7 +54,7 @@ CASES: dict[str, tuple[Any, str, str, dict[str, Any]]] = {
     ),
     "c  h2push, /slow/declared/": (bench_asgi.h2push, "/slow/declared/", "ms=0", {}),
 }
-BASELINES = {"e": "a", "b": "a", "f": "d", "c": "d"}
+BASELINES = {"e": "a", "b": "a", "i": "a", "f": "d", "c": "d"}
 
 
 def make_scope(path: str, query: str) -> dict[str, Any]:

@@ -184,7 +184,7 @@ class Server:
     """One Hypercorn process (TLS, HTTP/2, one worker) serving a ``bench_asgi`` app."""
 
     name: str
-    variant: str  # H2PUSH_BENCH_VARIANT: plain, h2push or nohints
+    variant: str  # H2PUSH_BENCH_VARIANT: plain, h2push, nohints or hintall
     app: str  # an attribute of bench_asgi, or "module:attribute"
     workdir: Path
     certfile: Path
@@ -347,6 +347,7 @@ VARIANTS = {
         "f", "h2push, hints off, /slow/declared/?ms=0", "nohints", "/slow/declared/?ms=0", "d"
     ),
     # Not Django: a bare ASGI app, to see what Hypercorn itself spends on a 103.
+    "i": Variant("i", "h2push, a 103 for every page", "hintall", "/bench/push/", "a"),
     "g": Variant("g", "bare ASGI app (no Django)", "bare", "/", None, scale=10),
     "h": Variant("h", "bare ASGI app, sends a 103", "bare_hint", "/", "g", scale=10),
 }
@@ -419,6 +420,7 @@ def overhead(options: argparse.Namespace) -> int:
             "plain": ("plain", "plain"),
             "h2push": ("h2push", "h2push"),
             "nohints": ("nohints", "h2push"),
+            "hintall": ("hintall", "h2push"),
             "bare": ("plain", "bare"),
             "bare_hint": ("plain", "bare_hint"),
         }
@@ -722,9 +724,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     cost.add_argument("--streams", type=int, default=10, help="h2load -m (default 10)")
     cost.add_argument(
         "--variants",
-        default="a,b,c,d,e,f",
+        default="a,b,i,e,c,d",
         help="a: plain Django, b: h2push, c: h2push 103 path, d: plain on c's path, "
-        "e: b with Early Hints off, f: c with Early Hints off (default a-f); "
+        "e: b with Early Hints off, f: c with Early Hints off, i: b with a 103 for every "
+        "page (default a,b,i,e,c,d); "
         "g: a bare ASGI app, h: g sending a 103 (Hypercorn's own cost of a 103)",
     )
     cost.set_defaults(run=overhead)

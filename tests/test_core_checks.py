@@ -152,6 +152,7 @@ def test_unset_settings_use_valid_defaults() -> None:
 # the push digest and budget, and the development certificate.
 LATER_SETTINGS = [
     ("H2PUSH_EARLY_HINTS", "h2push.E004", [True, False], ["yes", 1, None]),
+    ("H2PUSH_EARLY_HINTS_MIN_VIEW_MS", "h2push.E011", [0, 10, 2.5], [-1, "10", True, None]),
     ("H2PUSH_LEARN", "h2push.E005", [True, False], ["no", 0, None]),
     ("H2PUSH_LEARNED_ROUTES", "h2push.E006", [1, 500], [0, -1, True, "500", 2.5]),
     ("H2PUSH_LEARN_CACHE", "h2push.E007", [None, "default"], ["missing-alias", 3, ""]),
