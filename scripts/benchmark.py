@@ -89,53 +89,11 @@ def listening_socket() -> socket.socket:
 
 
 def make_certificate(directory: Path) -> tuple[Path, Path]:
-    """A throwaway certificate for 127.0.0.1: h2push's development certificate if
-    ``h2push.devcert`` offers it, else one made here with ``cryptography``."""
-    try:
-        from h2push.devcert import ensure_dev_certificate
-    except ImportError:
-        return _make_certificate(directory)
+    """A throwaway certificate for 127.0.0.1: h2push's development certificate."""
+    from h2push.devcert import ensure_dev_certificate
+
     info = ensure_dev_certificate(directory)
     return info.certfile, info.keyfile
-
-
-def _make_certificate(directory: Path) -> tuple[Path, Path]:
-    import datetime as dt
-    import ipaddress
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, HOST)])
-    now = dt.datetime.now(dt.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(hours=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(HOST))]),
-            critical=False,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    certfile, keyfile = directory / "cert.pem", directory / "key.pem"
-    certfile.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    keyfile.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return certfile, keyfile
 
 
 def child_env(**extra: str) -> dict[str, str]:
