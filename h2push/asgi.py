@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from h2push import digest
 from h2push.budget import PushBudget
+from h2push.conf import conf
 from h2push.linkheader import join_links, parse_link, split_links
 
 __all__ = [
@@ -36,7 +37,6 @@ Scope = dict[str, Any]
 Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-SendEarlyLinks = Callable[[list[str]], Awaitable[None]]
 
 PUSH_EXTENSION = "http.response.push"
 EARLY_HINT_EXTENSION = "http.response.early_hint"
@@ -169,9 +169,7 @@ class H2PushMiddleware:
     ) -> None:
         self.app = app
         self._push = push
-        self._copy_headers = (
-            None if copy_headers is None else frozenset(n.lower().encode() for n in copy_headers)
-        )
+        self._copy_headers = None if copy_headers is None else _header_names(tuple(copy_headers))
         self.answers_lifespan = lifespan
         self._budget: PushBudget | None = None
 
@@ -179,22 +177,16 @@ class H2PushMiddleware:
     def push_enabled(self) -> bool:
         if self._push is not None:
             return self._push
-        from h2push.conf import conf
-
         return conf.H2PUSH_ENABLED
 
     @property
     def copy_headers(self) -> frozenset[bytes]:
         if self._copy_headers is not None:
             return self._copy_headers
-        from h2push.conf import conf
-
         return _header_names(conf.H2PUSH_COPY_HEADERS)
 
     @property
     def budget(self) -> PushBudget:
-        from h2push.conf import conf
-
         limit = conf.H2PUSH_PUSH_BUDGET
         if self._budget is None or self._budget.limit != limit:
             self._budget = PushBudget(limit)
@@ -210,7 +202,11 @@ class H2PushMiddleware:
             return
         extensions = scope.get("extensions") or {}
         can_push = PUSH_EXTENSION in extensions and self.push_enabled
-        can_hint = EARLY_HINT_EXTENSION in extensions and scope["method"] == "GET"
+        can_hint = (
+            EARLY_HINT_EXTENSION in extensions
+            and scope["method"] == "GET"
+            and conf.H2PUSH_EARLY_HINTS
+        )
         if not (can_push or can_hint):
             await self.app(scope, receive, send)
             return
@@ -253,8 +249,6 @@ class _Exchange:
         can_push: bool,
         can_hint: bool,
     ) -> None:
-        from h2push.conf import conf
-
         self.scope = scope
         self._send = send
         self.can_push = can_push
@@ -286,10 +280,8 @@ class _Exchange:
         if self.can_push:
             await self._push(push_paths([join_links(link_values).encode()], self.scope))
         if self.can_hint:
-            from h2push.conf import conf
-
             links = early_hint_links(link_values, self.scope)
-            if links and conf.H2PUSH_EARLY_HINTS:
+            if links:
                 self.hinted = True
                 await self._send({"type": EARLY_HINT_EXTENSION, "links": links})
 

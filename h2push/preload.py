@@ -69,8 +69,11 @@ _CROSSORIGIN_VALUES = frozenset({"anonymous", "use-credentials"})
 
 def destination_for(url: str) -> str:
     """Guess the preload destination (`as=`) from the URL's file extension."""
-    extension = posixpath.splitext(urlsplit(url).path)[1].lower()
-    return _DESTINATION_BY_EXTENSION.get(extension, "fetch")
+    return _DESTINATION_BY_EXTENSION.get(_extension(urlsplit(url).path), "fetch")
+
+
+def _extension(path: str) -> str:
+    return posixpath.splitext(path)[1].lower()
 
 
 def _check_url(url: str) -> None:
@@ -103,23 +106,23 @@ class Preload:
     crossorigin: str | None = None
     nopush: bool = False
     _link_value: str = field(init=False, repr=False, compare=False, default="")
+    _origin: str | None = field(init=False, repr=False, compare=False, default=None)
 
     def __post_init__(self) -> None:
         _check_url(self.url)
         # A header value must be ASCII: Django would MIME-encode the whole Link
         # header otherwise, losing every link in it.
         object.__setattr__(self, "url", iri_to_uri(self.url))
-        as_ = self.as_ or destination_for(self.url)
+        parts = urlsplit(self.url)
+        extension = _extension(parts.path)
+        as_ = self.as_ or _DESTINATION_BY_EXTENSION.get(extension, "fetch")
         if as_ not in DESTINATIONS:
             raise ValueError(
                 f"{as_!r} is not a preload destination; use one of {sorted(DESTINATIONS)}."
             )
         object.__setattr__(self, "as_", as_)
         crossorigin = self.crossorigin
-        if crossorigin is None and (
-            as_ in _CORS_DESTINATIONS
-            or posixpath.splitext(urlsplit(self.url).path)[1].lower() in _CORS_EXTENSIONS
-        ):
+        if crossorigin is None and (as_ in _CORS_DESTINATIONS or extension in _CORS_EXTENSIONS):
             crossorigin = "anonymous"
         if crossorigin is not None and crossorigin not in _CROSSORIGIN_VALUES:
             raise ValueError(
@@ -127,14 +130,15 @@ class Preload:
             )
         object.__setattr__(self, "crossorigin", crossorigin)
         object.__setattr__(self, "_link_value", self._format_link_value())
+        if parts.netloc:
+            object.__setattr__(
+                self, "_origin", f"{parts.scheme or 'https'}://{parts.netloc}".lower()
+            )
 
     @property
     def origin(self) -> str | None:
         """``scheme://host[:port]`` for an absolute URL, ``None`` for a relative one."""
-        parts = urlsplit(self.url)
-        if not parts.netloc:
-            return None
-        return f"{parts.scheme or 'https'}://{parts.netloc}".lower()
+        return self._origin
 
     def link_value(self) -> str:
         """The RFC 8288 ``Link`` header value that asks for this preload."""

@@ -24,6 +24,7 @@ __all__ = [
     "deactivate",
     "install_response_attribute",
     "make_push_promise",
+    "register",
 ]
 
 
@@ -103,14 +104,21 @@ def make_push_promise(
     a request that :class:`~h2push.middleware.PreloadMiddleware` handles.
     """
     registered = preload(url, as_, crossorigin, nopush)
-    promises = _current.get()
-    if promises is None:
+    if not register(registered):
         raise RuntimeError(
             "make_push_promise() was called outside a request handled by "
             "h2push.middleware.PreloadMiddleware; add it to MIDDLEWARE."
         )
-    promises.add(registered)
     return registered
+
+
+def register(registered: Preload) -> bool:
+    """Add ``registered`` to the current request's collection; ``False`` outside one."""
+    promises = _current.get()
+    if promises is None:
+        return False
+    promises.add(registered)
+    return True
 
 
 _ATTRIBUTE = "_h2push_push_promises"

@@ -113,8 +113,9 @@ def wire_application(app: ASGIApp, *, serve_static: bool) -> ASGIApp:
         inner = _with_static(app) if serve_static else app
         wired: ASGIApp = H2PushMiddleware(inner)
     else:
-        adapter = _follow_path(app, path)
-        has_static = any(_is_static_handler(node) for node in _chain(app, path))
+        nodes = list(_chain(app, path))
+        adapter = nodes[-1]
+        has_static = any(_is_static_handler(node) for node in nodes)
         if serve_static and not has_static and not _is_static_handler(adapter.app):
             new_adapter = copy.copy(adapter)
             new_adapter.app = _with_static(adapter.app)
@@ -124,13 +125,6 @@ def wire_application(app: ASGIApp, *, serve_static: bool) -> ASGIApp:
     if isinstance(wired, H2PushMiddleware) and wired.answers_lifespan:
         return wired
     return LifespanFallback(wired)
-
-
-def _follow_path(app: ASGIApp, path: list[tuple[str, Any]]) -> Any:
-    node = app
-    for step in path:
-        node = _follow(node, step)
-    return node
 
 
 def _with_static(app: ASGIApp) -> ASGIApp:

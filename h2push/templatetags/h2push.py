@@ -18,10 +18,8 @@ register = template.Library()
 
 
 def _register(url: str, as_: str, crossorigin: str | None, nopush: bool) -> str:
-    promises = registry.current()
-    registered = preload(url, as_, crossorigin, nopush)
-    if promises is not None:
-        promises.add(registered)
+    # Outside a request (an e-mail rendered in a task) the tag only renders.
+    registry.register(preload(url, as_, crossorigin, nopush))
     return url
 
 
