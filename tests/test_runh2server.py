@@ -285,6 +285,11 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return cert.certfile, cert.keyfile
 
 
+def cert_args(pair: tuple[Path, Path]) -> tuple[str, ...]:
+    """runh2server's options for the certificate pair."""
+    return ("--certfile", str(pair[0]), "--keyfile", str(pair[1]))
+
+
 def test_certfile_without_keyfile(manage: Manage, pair: tuple[Path, Path]) -> None:
     result = manage("runh2server", "--noreload", "--certfile", str(pair[0]))
     one_line_error(result, "--certfile needs --keyfile (the certificate's private key).")
@@ -295,10 +300,7 @@ def test_cert_dir_with_certfile(manage: Manage, pair: tuple[Path, Path], tmp_pat
     result = manage(
         "runh2server",
         "--noreload",
-        "--certfile",
-        str(pair[0]),
-        "--keyfile",
-        str(pair[1]),
+        *cert_args(pair),
         "--cert-dir",
         str(tmp_path),
     )
@@ -380,10 +382,7 @@ def test_port_in_use(manage: Manage, pair: tuple[Path, Path]) -> None:
                 f"127.0.0.1:{port}",
                 "--skip-checks",
                 *(() if reload else ("--noreload",)),
-                "--certfile",
-                str(pair[0]),
-                "--keyfile",
-                str(pair[1]),
+                *cert_args(pair),
             )
             # Under the autoreloader too (runserver's os._exit(1) from its thread).
             one_line_error(result, f"That port is already in use (127.0.0.1:{port}).")
@@ -416,10 +415,7 @@ def test_port_needing_privileges(manage: Manage, pair: tuple[Path, Path]) -> Non
         f"127.0.0.1:{port}",
         "--noreload",
         "--skip-checks",
-        "--certfile",
-        str(pair[0]),
-        "--keyfile",
-        str(pair[1]),
+        *cert_args(pair),
         launcher=launcher,
     )
     one_line_error(result, "You don't have permission to access that port (127.0.0.1:1).")
@@ -435,10 +431,7 @@ def test_address_this_machine_lacks(manage: Manage, pair: tuple[Path, Path]) -> 
         f"{address}:8443",
         "--noreload",
         "--skip-checks",
-        "--certfile",
-        str(pair[0]),
-        "--keyfile",
-        str(pair[1]),
+        *cert_args(pair),
     )
     one_line_error(result, f"That IP address can't be assigned to ({address}:8443).")
 
