@@ -1,0 +1,51 @@
+"""The contract between h2push's two layers, and the ASGI types both speak.
+
+The Django layer (:mod:`h2push.middleware` and the modules it uses) decides *what*
+a page preloads. The delivery layer (:mod:`h2push.delivery`) decides *how* those
+links travel: a push, a 103 Early Hints response, or the header alone. They meet in
+exactly two places, both defined here and nowhere else:
+
+- **The final response's ``Link`` header.** Standard RFC 8288 values; the delivery
+  layer reads nothing else of the response, so nginx, h2o and CDNs that read the
+  same header see what it sees.
+- **The early channel.** Before the view runs there is no response yet. Where the
+  delivery layer can send something early it places an async callable at
+  ``scope[EARLY_LINKS_SCOPE_KEY]``; the Django layer calls it at most once, with
+  the ``Link`` values known before the view (same-origin preloads, and anything
+  on another origin already turned into a ``preconnect``).
+
+This module imports neither layer, and nothing of Django.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+__all__ = [
+    "EARLY_HINT_EXTENSION",
+    "EARLY_LINKS_SCOPE_KEY",
+    "PUSH_EXTENSION",
+    "ASGIApp",
+    "Message",
+    "Receive",
+    "Scope",
+    "Send",
+    "SendEarlyLinks",
+]
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+#: The scope extensions a server advertises (asgiref's extensions.rst).
+PUSH_EXTENSION = "http.response.push"
+EARLY_HINT_EXTENSION = "http.response.early_hint"
+
+#: Where the delivery layer offers the early channel in the ASGI scope.
+EARLY_LINKS_SCOPE_KEY = "h2push.early_links"
+
+#: The early channel: takes ``Link`` header values, sends them before the response.
+SendEarlyLinks = Callable[[Sequence[str]], Awaitable[None]]
