@@ -7,11 +7,11 @@ test project's slow pages over HTTP/2 from ``manage.py runh2server``:
   (``--ignore-certificate-errors-spki-list``), never by ignoring certificate errors:
   Chromium does not cache a response that had a certificate error, so a hinted
   asset would be fetched twice.
-- A userspace proxy (``tests/browser_delay_proxy.py``) adds 8 ms each way between
+- A userspace proxy (``tests/support/browser_delay_proxy.py``) adds 8 ms each way between
   browser and server: on bare loopback Chromium can miss a 103 that arrives within
   about a millisecond of its request, which no real network produces.
-- The server runs with ``tests.browser_settings``, whose application is wrapped in a
-  recorder (``tests/browser_recorder.py``) that logs, with ``time.monotonic()``, when
+- The server runs with ``tests.support.apps.browser_settings``, whose application is wrapped in a
+  recorder (``tests/support/apps/browser_recorder.py``) that logs, with ``time.monotonic()``, when
   each request arrived, when the 103 went out and when each response started.
 
 What the tests prove, from both ends:
@@ -42,9 +42,9 @@ from django.conf import settings
 from playwright.sync_api import BrowserContext, Playwright, sync_playwright
 
 from h2push.devcert import spki_pin
-from tests.browser_delay_proxy import DelayProxy
-from tests.browser_recorder import ENV_VAR, read_events
 from tests.conftest import H2ServerFactory, ServerProcess
+from tests.support.apps.browser_recorder import ENV_VAR, read_events
+from tests.support.browser_delay_proxy import DelayProxy
 
 pytestmark = pytest.mark.browser
 
@@ -130,7 +130,7 @@ def site(
     )
     events_path = tmp_path_factory.mktemp("browser") / "events.txt"
     server = h2server_session_factory(
-        settings="tests.browser_settings", env={ENV_VAR: str(events_path)}
+        settings="tests.support.apps.browser_settings", env={ENV_VAR: str(events_path)}
     )
     assert server.certfile is not None
     certificate = x509.load_pem_x509_certificate(server.certfile.read_bytes())

@@ -1,4 +1,4 @@
-"""ASGI app for the two-worker end-to-end test (``tests.early_asgi:application``).
+"""ASGI app for the two-worker end-to-end test (``tests.support.apps.early_asgi:application``).
 
 Django with its static files served inside (as in development, so pushed
 ``/static/`` paths answer), in the h2push adapter. Every response says which
@@ -11,7 +11,7 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.early_settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.support.apps.early_settings")
 
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.core.asgi import get_asgi_application

@@ -1,6 +1,6 @@
 """The HTTP/2 probe (h2push.probe) and the h2probe command, against real servers.
 
-Most tests talk to a real Hypercorn serving ``tests/probe_app.py`` over TLS on a
+Most tests talk to a real Hypercorn serving ``tests/support/apps/probe_app.py`` over TLS on a
 loopback port. Failures Hypercorn will not produce on demand (GOAWAY mid-request,
 RST_STREAM, a push the client refused) come from a small scripted h2 server
 running in a thread.
@@ -48,11 +48,11 @@ from h2push.probe import (
     fetch,
     parse_url,
 )
-from tests.probe_app import ASSETS, BIG, BIG_PATH, PAGE, asset_body, page_assets
+from tests.support.apps.probe_app import ASSETS, BIG, BIG_PATH, PAGE, asset_body, page_assets
 
 pytestmark = pytest.mark.e2e
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 # ----------------------------------------------------------------------- fixtures
@@ -87,7 +87,7 @@ def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TLSFiles:
 
 @pytest.fixture(scope="module")
 def server(tls_files: TLSFiles, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """Hypercorn serving tests/probe_app.py over TLS on a free 127.0.0.1 port."""
+    """Hypercorn serving tests/support/apps/probe_app.py over TLS on a free 127.0.0.1 port."""
     directory = tmp_path_factory.mktemp("probe-hypercorn")
     # The test binds and listens, then hands the socket to Hypercorn: no race for a
     # free port, and connections queue in the backlog until Hypercorn is serving,
@@ -114,7 +114,7 @@ def server(tls_files: TLSFiles, tmp_path_factory: pytest.TempPathFactory) -> Ite
                 "0",
                 "--config",
                 str(config),
-                "tests.probe_app:app",
+                "tests.support.apps.probe_app:app",
             ],
             cwd=REPO,
             pass_fds=[listener.fileno()],

@@ -1,7 +1,7 @@
 """Test-only helpers: drive an ASGI app with hand-written scope, receive and send.
 
 ``run_gated`` proves order: it puts an ``asyncio.Event`` in the scope (see
-``tests.early_urls.GATE``) and sets it only when the app sends
+``tests.support.apps.early_urls.GATE``) and sets it only when the app sends
 ``http.response.early_hint``, so a gated view can only finish after the 103.
 """
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from h2push.testing import H2TestClient
-from tests.early_urls import GATE, GATE_TIMEOUT_KEY, LOG
+from tests.support.apps.early_urls import GATE, GATE_TIMEOUT_KEY, LOG
 
 PUSH = "http.response.push"
 HINT = "http.response.early_hint"

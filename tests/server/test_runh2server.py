@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
     Manage = Callable[..., CompletedProcess[str]]
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 STATIC = REPO / "testproject" / "static"
 PUSHED = ["/static/css/base.css", "/static/js/app.js"]
 

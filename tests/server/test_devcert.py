@@ -155,7 +155,7 @@ def test_default_folder(settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     settings.H2PUSH_DEV_CERT_DIR = str(tmp_path / "configured")
     assert default_cert_dir() == tmp_path / "configured"
     # Outside the repository either way.
-    repo = Path(__file__).resolve().parent.parent
+    repo = Path(__file__).resolve().parents[2]
     assert repo not in default_cert_dir().parents
 
 

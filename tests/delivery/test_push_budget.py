@@ -1,6 +1,6 @@
 """The per-connection push budget: never more unanswered pushes than it allows.
 
-The ASGI-level tests run a fake HTTP/2 server (``tests.early_harness.FakeConnection``):
+The ASGI-level tests run a fake HTTP/2 server (``tests.support.early_harness.FakeConnection``):
 many pages on one connection at once, each promised request started as its own task
 through the same app the moment it is promised, as Hypercorn does.
 """
@@ -18,9 +18,9 @@ from h2push.asgi import H2PushMiddleware
 from h2push.budget import PushBudget
 from h2push.learning import get_store
 from h2push.testing import H2TestClient, default_application
-from tests.early_harness import DEADLINE, FakeConnection
+from tests.support.early_harness import DEADLINE, FakeConnection
 
-pytestmark = pytest.mark.urls("tests.early_urls")
+pytestmark = pytest.mark.urls("tests.support.apps.early_urls")
 
 BUDGET = 8
 PAGES = 300

@@ -15,9 +15,9 @@ from django.test import RequestFactory, override_settings
 from h2push import learning
 from h2push.learning import CacheStore, MemoryStore, get_store
 from h2push.testing import H2TestClient
-from tests.early_harness import request
+from tests.support.early_harness import request
 
-pytestmark = pytest.mark.urls("tests.early_urls")
+pytestmark = pytest.mark.urls("tests.support.apps.early_urls")
 
 CSS = "</static/css/base.css>; rel=preload; as=style"
 JS = "</static/js/app.js>; rel=preload; as=script"

@@ -1,7 +1,7 @@
 """End to end: two Hypercorn worker processes share what h2push learned.
 
-``python -m hypercorn --workers 2`` serves ``tests.early_asgi:application`` over TLS
-with ``tests.early_settings``: a file-based Django cache in this test's own temporary
+``python -m hypercorn --workers 2`` serves ``tests.support.apps.early_asgi:application`` over TLS
+with ``tests.support.apps.early_settings``: a file-based Django cache in this test's own temporary
 folder. The kernel hands each new connection to one of the workers; every response
 names its worker in ``x-worker-pid``. The first HTML page of ``/slow/`` through one
 worker (A) teaches the route; then new connections are opened until one is served by
@@ -58,7 +58,7 @@ def start_workers(tmp: Path, tls_pair: tuple[Path, Path], learn_cache: str) -> S
     env = base_env(
         tmp / "home",
         {
-            "DJANGO_SETTINGS_MODULE": "tests.early_settings",
+            "DJANGO_SETTINGS_MODULE": "tests.support.apps.early_settings",
             "H2PUSH_TEST_CACHE_DIR": str(tmp / "cache"),
             "H2PUSH_TEST_LEARN_CACHE": learn_cache,
             "PYTHONPATH": str(REPO),
@@ -76,7 +76,7 @@ def start_workers(tmp: Path, tls_pair: tuple[Path, Path], learn_cache: str) -> S
         str(keyfile),
         "-b",
         f"127.0.0.1:{port}",
-        "tests.early_asgi:application",
+        "tests.support.apps.early_asgi:application",
     ]
     return launch(argv, host="127.0.0.1", port=port, workdir=tmp, env=env)
 

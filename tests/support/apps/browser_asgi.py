@@ -2,9 +2,9 @@
 
 import os
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.browser_settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.support.apps.browser_settings")
 
 from testproject.asgi import application as project_application
-from tests.browser_recorder import RequestRecorder
+from tests.support.apps.browser_recorder import RequestRecorder
 
 application = RequestRecorder(project_application)

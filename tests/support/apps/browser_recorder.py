@@ -14,7 +14,7 @@ one), ``start`` (the final response's HEADERS were sent, with the status) and
 ``end`` (the last body chunk was sent). ``time.monotonic()`` is the system-wide
 ``CLOCK_MONOTONIC`` on Linux, so the test process can compare it with its own clock.
 
-Only ``tests/browser_settings.py`` uses it; nothing in h2push depends on it.
+Only ``tests/support/apps/browser_settings.py`` uses it; nothing in h2push depends on it.
 """
 
 from __future__ import annotations

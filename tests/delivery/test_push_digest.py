@@ -16,7 +16,7 @@ from h2push.learning import get_store
 from h2push.linkheader import parse_link, split_links
 from h2push.testing import H2TestClient, H2TestResponse
 
-pytestmark = pytest.mark.urls("tests.early_urls")
+pytestmark = pytest.mark.urls("tests.support.apps.early_urls")
 
 KEY = b"k" * 32
 OTHER_KEY = b"o" * 32

@@ -1,6 +1,6 @@
 """103 Early Hints through the whole ASGI stack: when, what, and in which order.
 
-Order is proved, not timed: a gated view (``tests.early_urls``) waits on an event
+Order is proved, not timed: a gated view (``tests.support.apps.early_urls``) waits on an event
 that this test's own ``send`` sets only once it has seen the
 ``http.response.early_hint`` message, so the view cannot finish unless the 103 was
 sent before it ran.
@@ -17,9 +17,9 @@ from django.test import override_settings
 from h2push.learning import get_store
 from h2push.linkheader import parse_link, split_links
 from h2push.testing import H2TestClient
-from tests.early_harness import HINT, PUSH, START, Run, request
+from tests.support.early_harness import HINT, PUSH, START, Run, request
 
-pytestmark = pytest.mark.urls("tests.early_urls")
+pytestmark = pytest.mark.urls("tests.support.apps.early_urls")
 
 CSS = "</static/css/base.css>; rel=preload; as=style"
 JS = "</static/js/app.js>; rel=preload; as=script"
