@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.core import checks
 
 
 class H2PushConfig(AppConfig):
@@ -8,7 +9,8 @@ class H2PushConfig(AppConfig):
     verbose_name = "HTTP/2 push and preload"
 
     def ready(self) -> None:
-        from h2push import checks  # noqa: F401  (registers the system checks)
+        from h2push.checks import check_settings
         from h2push.registry import install_response_attribute
 
+        checks.register(check_settings)
         install_response_attribute()

@@ -9,7 +9,7 @@ from pathlib import PurePath
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import CheckMessage, Error, Warning, register
+from django.core.checks import CheckMessage, Error, Warning
 
 from h2push.conf import DEFAULTS
 
@@ -139,7 +139,6 @@ _RULES: list[tuple[str, str, Callable[[Any], bool], str, str]] = [
 ]
 
 
-@register()
 def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> list[CheckMessage]:
     errors: list[CheckMessage] = []
     for name, check_id, is_valid, expected, hint in _RULES:

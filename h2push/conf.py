@@ -13,18 +13,10 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-__all__ = ["DEFAULTS", "conf"]
+from h2push.contract import DEFAULT_COPY_HEADERS
 
-# The request headers a promised request copies from the page's request, as Quart
-# and Starlette do: they shape the pushed response the way the client's own
-# request would (content negotiation, compression, caching).
-DEFAULT_COPY_HEADERS = (
-    "accept",
-    "accept-encoding",
-    "accept-language",
-    "cache-control",
-    "user-agent",
-)
+__all__ = ["DEFAULTS", "DEFAULT_COPY_HEADERS", "conf"]
+
 
 DEFAULTS: dict[str, Any] = {
     "H2PUSH_ENABLED": True,

@@ -19,10 +19,11 @@ This module imports neither layer, and nothing of Django.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 __all__ = [
+    "DEFAULT_COPY_HEADERS",
     "EARLY_HINT_EXTENSION",
     "EARLY_LINKS_SCOPE_KEY",
     "PUSH_EXTENSION",
@@ -35,7 +36,9 @@ __all__ = [
 ]
 
 Scope = dict[str, Any]
-Message = dict[str, Any]
+# Mapping, not dict: Django's handlers type their messages so, and an app must
+# accept the server's send and receive as they are.
+Message = Mapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
@@ -49,3 +52,15 @@ EARLY_LINKS_SCOPE_KEY = "h2push.early_links"
 
 #: The early channel: takes ``Link`` header values, sends them before the response.
 SendEarlyLinks = Callable[[Sequence[str]], Awaitable[None]]
+
+#: The request headers a promised request copies from the page's request, as Quart
+#: and Starlette do: they shape the pushed response the way the client's own request
+#: would (content negotiation, compression, caching). The delivery layer's default,
+#: and the default of the ``H2PUSH_COPY_HEADERS`` setting.
+DEFAULT_COPY_HEADERS = (
+    "accept",
+    "accept-encoding",
+    "accept-language",
+    "cache-control",
+    "user-agent",
+)

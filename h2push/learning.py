@@ -28,13 +28,14 @@ from h2push.preload import Preload
 __all__ = [
     "CacheStore",
     "LearnedStore",
+    "Links",
     "MemoryStore",
     "ViewTimes",
-    "early_link_values",
     "get_store",
     "get_view_times",
+    "is_learnable",
+    "is_static",
     "learnable_links",
-    "preconnect_value",
     "request_origin",
     "route_key",
 ]
@@ -184,23 +185,6 @@ def request_origin(request: HttpRequest, host: str | None = None) -> str:
     return f"{request.scheme}://{host or request.get_host()}".lower()
 
 
-def learnable_links(preloads: Iterable[Preload], own_origin: str) -> Links:
-    """The early-link values of the static assets among ``preloads``."""
-    return early_link_values((p for p in preloads if is_static(p)), own_origin)
-
-
-def preconnect_value(origin: str, crossorigin: str | None) -> str:
-    return f"<{origin}>; rel=preconnect" + ("; crossorigin" if crossorigin else "")
-
-
-def early_link_values(preloads: Iterable[Preload], own_origin: str) -> Links:
-    """``Link`` values safe to send before the view: a same-origin preload as
-    itself, an asset on another origin only as a ``preconnect`` to that origin."""
-    values: dict[str, None] = {}
-    for preload in preloads:
-        origin = preload.origin
-        if origin is None or origin == own_origin:
-            values.setdefault(preload.link_value(), None)
-        else:
-            values.setdefault(preconnect_value(origin, preload.crossorigin), None)
-    return tuple(values)
+def learnable_links(preloads: Iterable[Preload]) -> Links:
+    """The ``Link`` values of the static assets among ``preloads``."""
+    return tuple(dict.fromkeys(p.link_value() for p in preloads if is_static(p)))

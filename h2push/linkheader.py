@@ -1,15 +1,26 @@
 """Pure functions for RFC 8288 ``Link`` header values.
 
 Both layers use these: the Django layer to merge its preloads into a view's own
-``Link`` header, the ASGI layer to read the preloads back out of the response.
+``Link`` header, the delivery layer to read the preloads back out of the response
+and to choose what a 103 may carry. Nothing here knows of Django or ASGI.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import urlsplit
 
-__all__ = ["Link", "join_links", "parse_link", "split_links"]
+__all__ = [
+    "Link",
+    "early_hint_values",
+    "join_links",
+    "parse_link",
+    "preconnect_value",
+    "same_origin_path",
+    "split_links",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,3 +116,64 @@ def _split_params(text: str) -> Iterator[str]:
 def join_links(values: Iterable[str]) -> str:
     """One ``Link`` header value from several link values."""
     return ", ".join(values)
+
+
+def preconnect_value(origin: str, crossorigin: bool) -> str:
+    """The link that opens a connection to ``origin`` ahead of its assets."""
+    return f"<{origin}>; rel=preconnect" + ("; crossorigin" if crossorigin else "")
+
+
+def same_origin_path(url: str, scheme: str, host: str | None) -> str | None:
+    """``url``'s path and query if it names a resource of the request's own origin.
+
+    ``None`` for another origin, and for anything that could not travel as an
+    HTTP/2 ``:path``: non-ASCII or unprintable text, or a relative reference
+    (resolving one would need the page's URL; such links stay preload-only
+    rather than risk naming the wrong resource).
+    """
+    if not url.isascii() or not url.isprintable() or " " in url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme and parts.scheme.lower() != scheme:
+        return None
+    if parts.netloc and (host is None or parts.netloc.lower() != host):
+        return None
+    if not parts.path.startswith("/"):
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def early_hint_values(values: Iterable[str], scheme: str, host: str | None) -> tuple[str, ...]:
+    """What of ``values`` a 103 may carry, once each and in order.
+
+    A same-origin preload goes as it is; a preload of another origin becomes a
+    ``preconnect`` to that origin (a 103 never asks the browser to fetch another
+    origin's resource); a ``preconnect`` stays. Anything else, and any value
+    with characters a header must not carry, is left out.
+    """
+    return _early_hint_values(tuple(values), scheme, host)
+
+
+# A site's pages hint the same few lists over and over: work each out once.
+@lru_cache(maxsize=1024)
+def _early_hint_values(values: tuple[str, ...], scheme: str, host: str | None) -> tuple[str, ...]:
+    kept: dict[str, None] = {}
+    for value in values:
+        link = parse_link(value) if value.isascii() and value.isprintable() else None
+        if link is None:
+            continue
+        if link.is_preload:
+            if same_origin_path(link.url, scheme, host) is not None:
+                kept.setdefault(value, None)
+            elif (origin := _absolute_origin(link.url, scheme)) is not None:
+                kept.setdefault(preconnect_value(origin, "crossorigin" in link.params), None)
+        elif "preconnect" in link.rels:
+            kept.setdefault(value, None)
+    return tuple(kept)
+
+
+def _absolute_origin(url: str, scheme: str) -> str | None:
+    parts = urlsplit(url)
+    if not parts.netloc:
+        return None
+    return f"{parts.scheme or scheme}://{parts.netloc}".lower()

@@ -1,8 +1,8 @@
 """The Django layer: turns a request's registrations into ``Link: rel=preload`` headers.
 
 It decides *what* a page preloads. How the links travel (a header only, an HTTP/2
-push, a 103 Early Hints response) is the ASGI adapter's business
-(:mod:`h2push.asgi`), which reads nothing but the standard ``Link`` header.
+push, a 103 Early Hints response) is the delivery layer's business
+(:mod:`h2push.delivery`); the two meet only through :mod:`h2push.contract`.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponseBase
 
 from h2push import learning, registry
-from h2push.asgi import EARLY_LINKS_SCOPE_KEY
 from h2push.conf import conf
+from h2push.contract import EARLY_LINKS_SCOPE_KEY, SendEarlyLinks
 from h2push.decorators import declared_preloads
-from h2push.linkheader import join_links, parse_link, split_links
+from h2push.linkheader import join_links, parse_link, preconnect_value, split_links
 from h2push.preload import Preload
 
 __all__ = ["PreloadMiddleware", "merge_preload_links"]
@@ -57,7 +57,7 @@ def merge_preload_links(
         added.append(preload)
         origin = preload.origin
         if origin is not None and origin != own_origin:
-            preconnect = learning.preconnect_value(origin, preload.crossorigin)
+            preconnect = preconnect_value(origin, preload.crossorigin is not None)
             if preconnect not in values:
                 values.append(preconnect)
         values.append(preload.link_value())
@@ -122,7 +122,7 @@ class PreloadMiddleware:
             elapsed_ms = (time.perf_counter() - early.view_started) * 1000
             learning.get_view_times().record(early.route, elapsed_ms)
             if early.learned is not None and learning.is_learnable(request, response):
-                links = learning.learnable_links(added, early.own_origin)
+                links = learning.learnable_links(added)
                 if links != early.learned:
                     await learning.get_store().set(early.route, links)
         return response
@@ -130,8 +130,12 @@ class PreloadMiddleware:
     async def send_early_links(
         self, request: HttpRequest, view: Callable[..., object], args: object, kwargs: object
     ) -> None:
-        send_early = getattr(request, "scope", {}).get(EARLY_LINKS_SCOPE_KEY)
-        if send_early is None or request.method != "GET" or not conf.H2PUSH_EARLY_HINTS:
+        # The delivery layer offers the channel only where something can go out
+        # early (a GET, with Early Hints on, on a server that can push or hint).
+        send_early: SendEarlyLinks | None = getattr(request, "scope", {}).get(
+            EARLY_LINKS_SCOPE_KEY
+        )
+        if send_early is None:
             return None
         host = request.get_host()
         early = _EarlyState(
@@ -145,11 +149,8 @@ class PreloadMiddleware:
         ):
             # Its page will follow at once: a 103 now would gain nothing.
             return None
-        values = list(
-            learning.early_link_values(
-                (d.resolve() for d in declared_preloads(view)), early.own_origin
-            )
-        )
+        declared = (d.resolve().link_value() for d in declared_preloads(view))
+        values = list(dict.fromkeys(declared))
         if early.route is not None and conf.H2PUSH_LEARN:
             early.learned = await learning.get_store().get(early.route)
             values.extend(value for value in early.learned if value not in values)

@@ -15,7 +15,7 @@ import pytest
 from django.test import override_settings
 
 from h2push.asgi import H2PushMiddleware
-from h2push.budget import PushBudget
+from h2push.delivery.budget import PushBudget
 from h2push.learning import get_store
 from h2push.testing import H2TestClient, default_application
 from tests.support.early_harness import DEADLINE, FakeConnection

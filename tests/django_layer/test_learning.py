@@ -314,7 +314,7 @@ def test_only_static_urls_are_learnable() -> None:
         Preload("/staticky/x.css"),
         Preload("https://elsewhere.example/static/x.css"),
     ]
-    assert learning.learnable_links(preloads, "https://testserver") == (CSS,)
+    assert learning.learnable_links(preloads) == (CSS,)
 
 
 def test_the_gated_order_holds_for_a_cache_learned_route() -> None:

@@ -14,7 +14,15 @@ import binascii
 import hashlib
 import hmac
 
-__all__ = ["COOKIE_NAME", "MAX_ENTRIES", "decode", "encode", "path_hash", "set_cookie_value"]
+__all__ = [
+    "COOKIE_NAME",
+    "MAX_ENTRIES",
+    "decode",
+    "encode",
+    "path_hash",
+    "read_cookie",
+    "set_cookie_value",
+]
 
 COOKIE_NAME = "h2push_digest"
 MAX_ENTRIES = 64
@@ -59,11 +67,7 @@ def decode(value: str | None, key: bytes) -> list[int]:
 
 def read_cookie(cookie_header: bytes, name: str = COOKIE_NAME) -> str | None:
     """The value of cookie ``name`` in a ``Cookie`` request header."""
-    try:
-        text = cookie_header.decode("latin-1")
-    except UnicodeDecodeError:  # pragma: no cover - latin-1 decodes any byte
-        return None
-    for pair in text.split(";"):
+    for pair in cookie_header.decode("latin-1").split(";"):
         key, _, value = pair.strip().partition("=")
         if key == name:
             return value
