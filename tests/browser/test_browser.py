@@ -42,9 +42,10 @@ from django.conf import settings
 from playwright.sync_api import BrowserContext, Playwright, sync_playwright
 
 from h2push.devcert import spki_pin
-from tests.conftest import H2ServerFactory, ServerProcess
 from tests.support.apps.browser_recorder import ENV_VAR, read_events
 from tests.support.browser_delay_proxy import DelayProxy
+from tests.support.processes import ServerProcess
+from tests.support.servers import H2ServerFactory
 
 pytestmark = pytest.mark.browser
 

@@ -27,7 +27,8 @@ import pytest
 from django.conf import settings
 
 from h2push.probe import Exchange, H2Connection, TimelineEvent
-from tests.conftest import H2ServerFactory, ServerProcess
+from tests.support.processes import ServerProcess
+from tests.support.servers import H2ServerFactory
 
 pytestmark = pytest.mark.e2e
 

@@ -26,7 +26,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from h2push.devcert import build_certificate, write_certificate, write_private_key
 from h2push.probe import Exchange, H2Connection
-from tests.conftest import REPO, ServerProcess, base_env, find_free_port, launch
+from tests.support.constants import EARLY_ASGI_APP, EARLY_SETTINGS, REPO
+from tests.support.processes import ServerProcess, find_free_port, launch, server_env
 
 pytestmark = pytest.mark.e2e
 
@@ -55,10 +56,10 @@ def tls_pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def start_workers(tmp: Path, tls_pair: tuple[Path, Path], learn_cache: str) -> ServerProcess:
     certfile, keyfile = tls_pair
     port = find_free_port()
-    env = base_env(
-        tmp / "home",
-        {
-            "DJANGO_SETTINGS_MODULE": "tests.support.apps.early_settings",
+    env = server_env(
+        settings=EARLY_SETTINGS,
+        home=tmp / "home",
+        extra={
             "H2PUSH_TEST_CACHE_DIR": str(tmp / "cache"),
             "H2PUSH_TEST_LEARN_CACHE": learn_cache,
             "PYTHONPATH": str(REPO),
@@ -76,7 +77,7 @@ def start_workers(tmp: Path, tls_pair: tuple[Path, Path], learn_cache: str) -> S
         str(keyfile),
         "-b",
         f"127.0.0.1:{port}",
-        "tests.support.apps.early_asgi:application",
+        EARLY_ASGI_APP,
     ]
     return launch(argv, host="127.0.0.1", port=port, workdir=tmp, env=env)
 

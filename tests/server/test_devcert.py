@@ -32,9 +32,11 @@ from h2push.devcert import (
     write_private_key,
 )
 from h2push.probe import H2Connection
+from tests.support.constants import REPO
 
 if TYPE_CHECKING:
-    from tests.conftest import H2ServerFactory, ServerProcess
+    from tests.support.processes import ServerProcess
+    from tests.support.servers import H2ServerFactory
 
 UTC = dt.UTC
 
@@ -155,8 +157,7 @@ def test_default_folder(settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     settings.H2PUSH_DEV_CERT_DIR = str(tmp_path / "configured")
     assert default_cert_dir() == tmp_path / "configured"
     # Outside the repository either way.
-    repo = Path(__file__).resolve().parents[2]
-    assert repo not in default_cert_dir().parents
+    assert REPO not in default_cert_dir().parents
 
 
 def test_setting_is_used_by_ensure(settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -32,17 +32,17 @@ from h2push.server import (
     parse_addrport,
 )
 from h2push.wiring import LifespanFallback, find_adapter, get_application, wire_application
+from tests.support.constants import CSS_PATH, JS_PATH, MANAGE, REPO, STATIC_DIR
 
 if TYPE_CHECKING:
     from subprocess import CompletedProcess
 
-    from tests.conftest import H2ServerFactory, ServerProcess
+    from tests.support.processes import ServerProcess
+    from tests.support.servers import H2ServerFactory
 
     Manage = Callable[..., CompletedProcess[str]]
 
-REPO = Path(__file__).resolve().parents[2]
-STATIC = REPO / "testproject" / "static"
-PUSHED = ["/static/css/base.css", "/static/js/app.js"]
+PUSHED = [CSS_PATH, JS_PATH]
 
 
 # =============================================================== end to end over HTTP/2
@@ -72,7 +72,7 @@ def test_pushed_static_file_is_byte_exact(h2server: ServerProcess, path: str) ->
         exchange = connection.request("/")
     promise = exchange.promise_for(path)
     assert promise is not None
-    expected = (STATIC / path.removeprefix("/static/")).read_bytes()
+    expected = (STATIC_DIR / path.removeprefix("/static/")).read_bytes()
     assert promise.body == expected
     assert promise.response_header("content-length") == str(len(expected))
 
@@ -96,7 +96,7 @@ def test_alpn_falls_back_to_http11(h2server: ServerProcess) -> None:
             response += chunk
     head, _, body = response.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200")
-    assert body == (STATIC / "css" / "base.css").read_bytes()
+    assert body == (STATIC_DIR / "css" / "base.css").read_bytes()
 
 
 @pytest.mark.e2e
@@ -268,7 +268,7 @@ def without_privileges() -> list[str]:
     """How to run manage.py without the privileges a test needs it to lack: as root,
     under ``setpriv`` without CAP_NET_BIND_SERVICE and the file-permission overrides
     (util-linux, always on Debian); as anyone else, plainly."""
-    argv = [sys.executable, str(REPO / "manage.py")]
+    argv = [sys.executable, str(MANAGE)]
     if os.geteuid() != 0:
         return argv
     setpriv = shutil.which("setpriv")

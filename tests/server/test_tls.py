@@ -27,7 +27,7 @@ from h2push.tls import (
 )
 
 if TYPE_CHECKING:
-    from tests.conftest import ServerProcess
+    from tests.support.processes import ServerProcess
 
 pytestmark = pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1:DeprecationWarning")
 
