@@ -7,7 +7,7 @@ test project's slow pages over HTTP/2 from ``manage.py runh2server``:
   (``--ignore-certificate-errors-spki-list``), never by ignoring certificate errors:
   Chromium does not cache a response that had a certificate error, so a hinted
   asset would be fetched twice.
-- A userspace proxy (``tests/support/browser_delay_proxy.py``) adds 8 ms each way between
+- A userspace proxy (``tests/support/proxy.py``) adds 8 ms each way between
   browser and server: on bare loopback Chromium can miss a 103 that arrives within
   about a millisecond of its request, which no real network produces.
 - The server runs with ``tests.support.apps.browser_settings``, whose application is wrapped in a
@@ -43,8 +43,8 @@ from playwright.sync_api import BrowserContext, Playwright, sync_playwright
 
 from h2push.devcert import spki_pin
 from tests.support.apps.browser_recorder import ENV_VAR, read_events
-from tests.support.browser_delay_proxy import DelayProxy
 from tests.support.processes import ServerProcess
+from tests.support.proxy import DelayProxy
 from tests.support.servers import H2ServerFactory
 
 pytestmark = pytest.mark.browser
