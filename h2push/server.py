@@ -1,11 +1,11 @@
 """Running Hypercorn in-process over HTTP/2 with TLS: the pieces ``runh2server`` uses.
 
-- :func:`parse_addrport` reads ``runserver``-style addresses (``8443``,
-  ``0.0.0.0:8443``, ``[::1]:8443``).
-- :mod:`h2push.wiring` (not here) builds the application it serves.
+- :mod:`h2push.addrport` (not here) reads where to listen; :mod:`h2push.wiring`
+  (not here either) builds the application served.
 - :class:`H2Config` is a Hypercorn ``Config`` whose TLS context comes from
   :mod:`h2push.tls` and whose sockets are bound once, up front, by :func:`bind`,
   so a port in use is a clean :class:`StartupError` before anything else starts.
+- :func:`build_config` adds runserver-like console logging.
 - :func:`serve` runs Hypercorn until SIGINT/SIGTERM (or forever, in the
   autoreloader's thread, where signal handlers cannot be installed and the process
   exit ends the server).
@@ -18,37 +18,28 @@ import errno
 import functools
 import logging
 import os
-import re
 import signal
 import socket
 import ssl
 import sys
 import threading
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from hypercorn.config import Config, Sockets
 
+from h2push.addrport import Address, StartupError
+from h2push.contract import ASGIApp
 from h2push.tls import DEFAULT_POLICY, TLSPolicy, create_server_context
 
 __all__ = [
     "ACCESS_LOG_FORMAT",
-    "DEFAULT_PORT",
     "KEEP_ALIVE_MAX_REQUESTS",
-    "Address",
     "H2Config",
     "StartupError",
     "bind",
     "build_config",
-    "parse_addrport",
     "serve",
 ]
-
-# An ASGI application: any awaitable callable (scope, receive, send). Channels'
-# routers and Django's handlers are untyped, so this stays loose.
-ASGIApp = Any
-
-DEFAULT_PORT = 8443
 
 # Hypercorn ends an HTTP/2 connection with GOAWAY after ``keep_alive_max_requests``
 # streams (default 1000), and every pushed stream counts as one. A page that pushes
@@ -68,81 +59,6 @@ BIND_ERRORS = {
     errno.EADDRINUSE: "That port is already in use.",
     errno.EADDRNOTAVAIL: "That IP address can't be assigned to.",
 }
-
-_ADDRPORT = re.compile(
-    r"""^(?:
-(?P<addr>
-    (?P<ipv4>\d{1,3}(?:\.\d{1,3}){3}) |         # IPv4 address
-    (?P<ipv6>\[[a-fA-F0-9:]+\]) |               # IPv6 address
-    (?P<fqdn>[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)*) # FQDN
-):)?(?P<port>\d+)$""",
-    re.X,
-)
-
-
-class StartupError(Exception):
-    """The server cannot start; the message is one readable line."""
-
-
-# --------------------------------------------------------------------------- address
-
-
-@dataclass(frozen=True)
-class Address:
-    """Where to listen. ``host`` has no brackets; ``ipv6`` picks the socket family."""
-
-    host: str
-    port: int
-    ipv6: bool = False
-
-    @property
-    def netloc(self) -> str:
-        """``host:port`` as in a URL: ``[::1]:8443``; ``0`` reads as ``0.0.0.0``."""
-        host = "0.0.0.0" if self.host == "0" else self.host
-        if ":" in host:
-            host = f"[{host}]"
-        return f"{host}:{self.port}"
-
-    @property
-    def url(self) -> str:
-        return f"https://{self.netloc}/"
-
-    @property
-    def unspecified(self) -> bool:
-        """Whether this listens on every interface (``0.0.0.0``, ``::``)."""
-        return self.host in ("0", "0.0.0.0", "::")
-
-
-def parse_addrport(
-    addrport: str | None, *, ipv6: bool = False, default_port: int = DEFAULT_PORT
-) -> Address:
-    """Read ``runserver``'s ``addrport`` argument: a port, or ``addr:port``.
-
-    Without an address: ``127.0.0.1`` (``::1`` with ``ipv6``). A bracketed address
-    implies IPv6. Raises :class:`StartupError` with runserver's messages.
-    """
-    if ipv6 and not socket.has_ipv6:
-        raise StartupError("Your Python does not support IPv6.")
-    if not addrport:
-        return Address("::1" if ipv6 else "127.0.0.1", default_port, ipv6)
-    match = _ADDRPORT.match(addrport)
-    if match is None:
-        raise StartupError(f'"{addrport}" is not a valid port number or address:port pair.')
-    addr, _ipv4, is_ipv6, fqdn, port_text = match.groups()
-    port = int(port_text)
-    if port > 65535:
-        raise StartupError(f"{port} is not a valid port number (0 to 65535).")
-    if addr:
-        if is_ipv6:
-            addr, ipv6 = addr[1:-1], True
-        elif ipv6 and not fqdn:
-            raise StartupError(f'"{addr}" is not a valid IPv6 address.')
-    else:
-        addr = "::1" if ipv6 else "127.0.0.1"
-    return Address(addr, port, ipv6)
-
-
-# ------------------------------------------------------------------------- hypercorn
 
 
 class H2Config(Config):
@@ -298,14 +214,18 @@ def _limit_tls_shutdown(loop: asyncio.AbstractEventLoop) -> None:
 
 async def _serve(app: ASGIApp, config: H2Config, handle_signals: bool) -> None:
     from hypercorn.asyncio import serve as hypercorn_serve
+    from hypercorn.typing import ASGIFramework
 
+    # Hypercorn types its scopes and messages as TypedDicts, the contract as plain
+    # dicts; the same objects travel either way, so only the annotation differs.
+    framework = cast(ASGIFramework, app)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(functools.partial(_exception_handler, stop))
     if handle_signals:
         _install_signal_handlers(loop, stop)
     try:
-        await hypercorn_serve(app, config, shutdown_trigger=stop.wait, mode="asgi")
+        await hypercorn_serve(framework, config, shutdown_trigger=stop.wait, mode="asgi")
     except (Exception, asyncio.CancelledError) as error:
         if not stop.is_set():
             raise

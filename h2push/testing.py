@@ -19,16 +19,18 @@ import asyncio
 import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from asgiref.sync import async_to_sync
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 
-__all__ = ["H2TestClient", "H2TestResponse"]
+from h2push.contract import EARLY_HINT_EXTENSION, PUSH_EXTENSION, ASGIApp, Message, Scope
+from h2push.wiring import django_application
 
-HTTP2_EXTENSIONS = ("http.response.push", "http.response.early_hint", "http.response.trailers")
+__all__ = ["H2TestClient", "H2TestResponse", "default_application"]
+
+HTTP2_EXTENSIONS = (PUSH_EXTENSION, EARLY_HINT_EXTENSION, "http.response.trailers")
 # Each client is its own connection, as the push budget tells connections apart
 # by the scope's client address.
 _client_ports = itertools.count(50000)
@@ -40,7 +42,7 @@ class H2TestResponse:
     headers: list[tuple[str, str]]
     content: bytes
     # Every ASGI message the app sent, in order: pushes and hints included.
-    messages: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
     # The responses to the promised requests, run through the app as a server would.
     pushed: dict[str, H2TestResponse] = field(default_factory=dict)
 
@@ -68,7 +70,7 @@ class H2TestClient:
 
     def __init__(
         self,
-        application: Any = None,
+        application: ASGIApp | None = None,
         *,
         http_version: str = "2",
         extensions: Iterable[str] = HTTP2_EXTENSIONS,
@@ -121,9 +123,7 @@ class H2TestClient:
         )
         return result
 
-    def scope(
-        self, method: str, path: str, headers: Mapping[str, str] | None = None
-    ) -> dict[str, Any]:
+    def scope(self, method: str, path: str, headers: Mapping[str, str] | None = None) -> Scope:
         """The ASGI scope this client sends for a request."""
         parts = urlsplit(path)
         merged = {
@@ -161,18 +161,18 @@ class H2TestClient:
         """Run one request through the application and collect what it sent."""
         response = await self._run(self.scope(method, path, headers), body)
         for message in response.messages:
-            if message["type"] == "http.response.push":
+            if message["type"] == PUSH_EXTENSION:
                 promised = {k.decode(): v.decode() for k, v in message["headers"]}
                 scope = self.scope("GET", message["path"], promised)
                 response.pushed[message["path"]] = await self._run(scope, b"")
         return response
 
-    async def _run(self, scope: dict[str, Any], body: bytes) -> H2TestResponse:
-        messages: list[dict[str, Any]] = []
+    async def _run(self, scope: Scope, body: bytes) -> H2TestResponse:
+        messages: list[Message] = []
         disconnect = asyncio.Event()
         request_sent = False
 
-        async def receive() -> dict[str, Any]:
+        async def receive() -> Message:
             nonlocal request_sent
             if not request_sent:
                 request_sent = True
@@ -180,19 +180,17 @@ class H2TestClient:
             await disconnect.wait()
             return {"type": "http.disconnect"}
 
-        async def send(message: dict[str, Any]) -> None:
+        async def send(message: Message) -> None:
             kind = message["type"]
-            if kind in ("http.response.push", "http.response.early_hint") and (
-                kind not in scope["extensions"]
-            ):
+            if kind in (PUSH_EXTENSION, EARLY_HINT_EXTENSION) and kind not in scope["extensions"]:
                 # Hypercorn and Daphne fail the request the same way.
                 raise RuntimeError(f"{kind} sent, but the scope does not advertise it")
             messages.append(message)
-            if kind == "http.response.push":
+            if kind == PUSH_EXTENSION:
                 self.push_promises.append(
                     (message["path"], {k.decode(): v.decode() for k, v in message["headers"]})
                 )
-            elif kind == "http.response.early_hint":
+            elif kind == EARLY_HINT_EXTENSION:
                 self.early_hints.append([link.decode() for link in message["links"]])
 
         # As Django's own test clients do: a test's database connection must
@@ -208,18 +206,15 @@ class H2TestClient:
         return _response_from(messages)
 
 
-def default_application() -> Any:
-    """The project's Django app in the h2push adapter, serving static files inside it
-    as the development server does, so pushed ``/static/`` paths answer."""
-    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-    from django.core.asgi import get_asgi_application
-
-    from h2push.asgi import H2PushMiddleware
-
-    return H2PushMiddleware(ASGIStaticFilesHandler(get_asgi_application()))
+def default_application() -> ASGIApp:
+    """The application :class:`H2TestClient` uses unless given one: the project's
+    Django app in the h2push adapter, wired as ``runh2server`` wires it, with static
+    files served inside the adapter (whatever ``DEBUG`` says) so pushed ``/static/``
+    paths answer."""
+    return django_application(serve_static=True)
 
 
-def _response_from(messages: list[dict[str, Any]]) -> H2TestResponse:
+def _response_from(messages: list[Message]) -> H2TestResponse:
     start = next((m for m in messages if m["type"] == "http.response.start"), None)
     if start is None:
         raise AssertionError("The application sent no http.response.start")

@@ -1,9 +1,11 @@
-"""Which ASGI application ``runh2server`` serves, and how it is wired.
+"""How an application is wired for h2push: the one place the stack is put together.
 
 ``settings.ASGI_APPLICATION`` or the project's Django application, with the h2push
 adapter exactly once, Django's static files handler inside it (pushed ``/static/``
 requests run through the application like any other GET), and the lifespan
-protocol answered so Hypercorn logs no error at start.
+protocol answered so Hypercorn logs no error at start. ``runh2server`` serves what
+:func:`get_application` returns; :class:`h2push.testing.H2TestClient` and the test
+suite's ASGI apps use :func:`django_application`.
 """
 
 from __future__ import annotations
@@ -12,11 +14,10 @@ import copy
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["LifespanFallback", "find_adapter", "get_application", "wire_application"]
+from h2push.contract import ASGIApp
+from h2push.lifespan import LifespanFallback
 
-# An ASGI application: any awaitable callable (scope, receive, send). Channels'
-# routers and Django's handlers are untyped, so this stays loose.
-ASGIApp = Any
+__all__ = ["django_application", "find_adapter", "get_application", "wire_application"]
 
 
 def find_adapter(app: ASGIApp) -> list[tuple[str, Any]] | None:
@@ -103,8 +104,8 @@ def wire_application(app: ASGIApp, *, serve_static: bool) -> ASGIApp:
     like any other GET, so the static handler must be in the stack; inside the
     adapter, the adapter stays the outermost h2push layer and sees every request.
     If the outermost application is not an adapter that answers lifespan (e.g. a
-    Channels router with no ``"lifespan"`` entry), :class:`LifespanFallback`
-    answers it instead, so Hypercorn logs no lifespan error.
+    Channels router with no ``"lifespan"`` entry), :class:`LifespanFallback` (from
+    :mod:`h2push.lifespan`) answers it instead, so Hypercorn logs no lifespan error.
     """
     from h2push.asgi import H2PushMiddleware
 
@@ -127,7 +128,10 @@ def wire_application(app: ASGIApp, *, serve_static: bool) -> ASGIApp:
     return LifespanFallback(wired)
 
 
-def _with_static(app: ASGIApp) -> ASGIApp:
+# Any both ways: django-stubs declare that the handler wraps only Django's own
+# ASGIHandler and sends Mappings, yet it passes every non-static request to whatever
+# ASGI application it was given (a Channels router's entry, the project's app).
+def _with_static(app: Any) -> Any:
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 
     return ASGIStaticFilesHandler(app)
@@ -150,50 +154,24 @@ def get_application(*, serve_static: bool) -> ASGIApp:
     from django.utils.module_loading import import_string
 
     dotted = getattr(settings, "ASGI_APPLICATION", None)
-    if dotted:
-        try:
-            app = import_string(dotted)
-        except ImportError as error:
-            raise ImproperlyConfigured(
-                f"ASGI_APPLICATION {dotted!r} could not be imported: {error}"
-            ) from error
-    else:
-        from h2push.asgi import get_asgi_application
-
-        app = get_asgi_application()
+    if not dotted:
+        return django_application(serve_static=serve_static)
+    try:
+        app = import_string(dotted)
+    except ImportError as error:
+        raise ImproperlyConfigured(
+            f"ASGI_APPLICATION {dotted!r} could not be imported: {error}"
+        ) from error
     return wire_application(app, serve_static=serve_static)
 
 
-class LifespanFallback:
-    """Passes everything to ``app``; answers the lifespan protocol itself if ``app``
-    refuses it.
+def django_application(*, serve_static: bool) -> ASGIApp:
+    """The project's Django application in the h2push adapter, wired by
+    :func:`wire_application` (static files inside the adapter if ``serve_static``).
 
-    An app that raises on a lifespan scope before reading a single message does not
-    support lifespan (ASGI's rule); Hypercorn would then log "ASGI Framework Lifespan
-    error, continuing without Lifespan support". Answering startup and shutdown
-    here instead is what that message means, without the noise. An app that does
-    speak lifespan (a router with a ``"lifespan"`` entry) is left to answer.
+    Built from ``h2push.asgi.get_asgi_application()``, so the adapter is configured
+    exactly as a project's own ``asgi.py`` would get it.
     """
+    from h2push.asgi import get_asgi_application
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "lifespan":
-            await self.app(scope, receive, send)
-            return
-        received = False
-
-        async def tracked_receive() -> Any:
-            nonlocal received
-            received = True
-            return await receive()
-
-        try:
-            await self.app(scope, tracked_receive, send)
-        except Exception:
-            if received:
-                raise
-            from h2push.asgi import answer_lifespan
-
-            await answer_lifespan(receive, send)
+    return wire_application(get_asgi_application(), serve_static=serve_static)

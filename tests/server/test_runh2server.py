@@ -21,17 +21,12 @@ from channels.routing import ProtocolTypeRouter
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.core.exceptions import ImproperlyConfigured
 
+from h2push.addrport import Address, parse_addrport
 from h2push.asgi import H2PushMiddleware
+from h2push.lifespan import LifespanFallback
 from h2push.probe import H2Connection
-from h2push.server import (
-    KEEP_ALIVE_MAX_REQUESTS,
-    Address,
-    StartupError,
-    bind,
-    build_config,
-    parse_addrport,
-)
-from h2push.wiring import LifespanFallback, find_adapter, get_application, wire_application
+from h2push.server import KEEP_ALIVE_MAX_REQUESTS, StartupError, bind, build_config
+from h2push.wiring import find_adapter, get_application, wire_application
 from tests.support.constants import CSS_PATH, JS_PATH, MANAGE, REPO, STATIC_DIR
 
 if TYPE_CHECKING:

@@ -16,22 +16,14 @@ from django.db import connections
 from django.utils import autoreload
 from django.utils.version import get_docs_version
 
+from h2push.addrport import DEFAULT_PORT, Address, StartupError, parse_addrport
 from h2push.devcert import (
     CertificateInfo,
     DevCertificate,
     describe_certificate,
     ensure_dev_certificate,
 )
-from h2push.server import (
-    DEFAULT_PORT,
-    Address,
-    H2Config,
-    StartupError,
-    bind,
-    build_config,
-    parse_addrport,
-    serve,
-)
+from h2push.server import H2Config, bind, build_config, serve
 from h2push.tls import TLSConfigurationError
 from h2push.wiring import get_application
 
@@ -105,7 +97,9 @@ class Command(BaseCommand):
         if not settings.DEBUG and not settings.ALLOWED_HOSTS:
             raise CommandError("You must set settings.ALLOWED_HOSTS if DEBUG is False.")
         try:
-            self.address: Address = parse_addrport(options["addrport"], ipv6=options["use_ipv6"])
+            self.address: Address = parse_addrport(
+                options["addrport"], ipv6=options["use_ipv6"], default_port=self.default_port
+            )
         except StartupError as error:
             raise CommandError(str(error)) from None
         self.certificate: CertificateInfo = self.get_certificate(options)

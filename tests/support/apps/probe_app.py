@@ -2,21 +2,17 @@
 
 ``/`` and ``/page/<n>`` promise two assets, then send a 103, then the page, the order
 RFC 9113 section 8.4 asks for. ``/big`` pushes a body larger than every default
-flow-control window; ``/echo`` describes the request it got, as JSON.
+flow-control window; ``/echo`` describes the request it got, as JSON. It speaks
+HTTP only: :class:`h2push.lifespan.LifespanFallback` answers Hypercorn's lifespan
+scope for it, as it does for the apps ``runh2server`` serves.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
-from typing import Any
 
-from h2push.asgi import answer_lifespan
-
-Scope = dict[str, Any]
-Message = dict[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
+from h2push.contract import Receive, Scope, Send
+from h2push.lifespan import LifespanFallback
 
 ASSETS: dict[str, bytes] = {
     "/static/a.css": b"body { color: rebeccapurple; }\n",
@@ -70,11 +66,11 @@ async def _respond(send: Send, status: int, content_type: bytes, body: bytes) ->
     await send({"type": "http.response.body", "body": body})
 
 
-async def app(scope: Scope, receive: Receive, send: Send) -> None:
-    if scope["type"] == "lifespan":
-        await answer_lifespan(receive, send)
-        return
-    assert scope["type"] == "http"
+async def _serve_http(scope: Scope, receive: Receive, send: Send) -> None:
+    if scope["type"] != "http":
+        # Raising before reading a message is ASGI's way to turn a protocol down;
+        # LifespanFallback below takes that as its cue to answer lifespan.
+        raise ValueError(f"probe_app serves HTTP only, not {scope['type']!r}")
     path: str = scope["path"]
     body = await _read_body(receive)
     extensions = scope.get("extensions") or {}
@@ -103,3 +99,7 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
         links = [b"<%s>; rel=preload" % asset.encode() for asset in assets]
         await send({"type": "http.response.early_hint", "links": links})
     await _respond(send, 200, b"text/html; charset=utf-8", PAGE)
+
+
+# What Hypercorn serves (``tests.support.apps.probe_app:app``).
+app = LifespanFallback(_serve_http)
