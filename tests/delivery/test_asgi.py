@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,16 +16,21 @@ from django.urls import path
 from h2push.asgi import H2PushMiddleware, get_asgi_application, push_paths
 from h2push.conf import DEFAULT_COPY_HEADERS
 from h2push.testing import H2TestClient
-
-Message = dict[str, Any]
-Scope = dict[str, Any]
-App = Callable[[Scope, Any, Any], Awaitable[None]]
+from tests.support.asgi import (
+    PUSH,
+    App,
+    AsgiCall,
+    Message,
+    Scope,
+    kinds,
+    pushed_paths,
+    response_start,
+)
 
 STATIC_DIR = Path(settings.BASE_DIR) / "testproject" / "static"
 BASE_CSS = (STATIC_DIR / "css" / "base.css").read_bytes()
 APP_JS = (STATIC_DIR / "js" / "app.js").read_bytes()
 
-PUSH = "http.response.push"
 FIVE = {"accept", "accept-encoding", "accept-language", "cache-control", "user-agent"}
 
 REQUEST_HEADERS = [
@@ -97,40 +100,7 @@ def page_app(
 
 def run(app: App, scope: Scope, body: bytes = b"") -> list[Message]:
     """Run one exchange; every message the app sent, in order."""
-    sent: list[Message] = []
-
-    async def exchange() -> None:
-        delivered = False
-
-        async def receive() -> Message:
-            nonlocal delivered
-            if not delivered:
-                delivered = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            await asyncio.Event().wait()
-            raise AssertionError("unreachable")
-
-        async def send(message: Message) -> None:
-            if message["type"] == PUSH and PUSH not in (scope.get("extensions") or {}):
-                raise AssertionError("push sent where the scope does not advertise it")
-            sent.append(message)
-
-        await app(scope, receive, send)
-
-    async_to_sync(exchange)()
-    return sent
-
-
-def kinds(messages: list[Message]) -> list[str]:
-    return [m["type"] for m in messages]
-
-
-def pushes(messages: list[Message]) -> list[str]:
-    return [m["path"] for m in messages if m["type"] == PUSH]
-
-
-def start_of(messages: list[Message]) -> Message:
-    return next(m for m in messages if m["type"] == "http.response.start")
+    return async_to_sync(AsgiCall(scope, body=body).run)(app)
 
 
 # --- pushes -----------------------------------------------------------------------------
@@ -144,7 +114,7 @@ def test_pushes_each_same_origin_preload_before_the_response_starts() -> None:
     ]
     messages = run(H2PushMiddleware(page_app(links=links)), http_scope())
     assert kinds(messages) == [PUSH, PUSH, PUSH, "http.response.start", "http.response.body"]
-    assert pushes(messages) == [
+    assert pushed_paths(messages) == [
         "/static/css/base.css",
         "/static/js/app.js",
         "/api/menu.json?lang=fr&x=%20",
@@ -153,7 +123,7 @@ def test_pushes_each_same_origin_preload_before_the_response_starts() -> None:
         assert set(message) == {"type", "path", "headers"}
         assert message["headers"] == FIVE_COPIED
     # The response itself goes out as the app sent it.
-    start = start_of(messages)
+    start = response_start(messages)
     assert start["status"] == 200
     assert [v for n, v in start["headers"] if n == b"link"] == links
     assert messages[-1] == {"type": "http.response.body", "body": b"<html>page</html>"}
@@ -168,7 +138,7 @@ def test_pushes_follow_link_order_once_each() -> None:
         b"</c.png>; REL=PRELOAD; as=image, </a.css>; rel=preload; as=style",
     ]
     messages = run(H2PushMiddleware(page_app(links=links)), http_scope())
-    assert pushes(messages) == ["/b.js", "/a.css", "/c.png"]
+    assert pushed_paths(messages) == ["/b.js", "/a.css", "/c.png"]
 
 
 def test_link_header_name_in_any_case() -> None:
@@ -176,7 +146,7 @@ def test_link_header_name_in_any_case() -> None:
         H2PushMiddleware(page_app(links=[b"</a.css>; rel=preload"], link_name=b"Link")),
         http_scope(),
     )
-    assert pushes(messages) == ["/a.css"]
+    assert pushed_paths(messages) == ["/a.css"]
 
 
 @pytest.mark.parametrize(
@@ -203,14 +173,14 @@ def test_link_header_name_in_any_case() -> None:
 )
 def test_what_is_pushed(link: bytes, pushed: list[str]) -> None:
     messages = run(H2PushMiddleware(page_app(links=[link])), http_scope())
-    assert pushes(messages) == pushed
-    assert start_of(messages)["status"] == 200
+    assert pushed_paths(messages) == pushed
+    assert response_start(messages)["status"] == 200
 
 
 @pytest.mark.parametrize("status", [200, 201, 203, 204, 206, 299])
 def test_pushes_for_2xx(status: int) -> None:
     app = page_app(status=status, links=[b"</a.css>; rel=preload"], body=b"")
-    assert pushes(run(H2PushMiddleware(app), http_scope())) == ["/a.css"]
+    assert pushed_paths(run(H2PushMiddleware(app), http_scope())) == ["/a.css"]
 
 
 @pytest.mark.parametrize(
@@ -221,7 +191,7 @@ def test_nothing_pushed_for_other_statuses(status: int) -> None:
     app = page_app(status=status, links=[b"</a.css>; rel=preload; as=style"])
     messages = run(H2PushMiddleware(app), http_scope())
     assert kinds(messages) == ["http.response.start", "http.response.body"]
-    assert start_of(messages)["status"] == status
+    assert response_start(messages)["status"] == status
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
@@ -242,7 +212,7 @@ def test_nothing_pushed_for_unsafe_methods(method: str) -> None:
 
 def test_head_is_pushed_like_get() -> None:
     messages = run(H2PushMiddleware(page_app(links=[b"</a.css>; rel=preload"])), http_scope("HEAD"))
-    assert pushes(messages) == ["/a.css"]
+    assert pushed_paths(messages) == ["/a.css"]
 
 
 @pytest.mark.parametrize(
@@ -258,7 +228,7 @@ def test_head_is_pushed_like_get() -> None:
 def test_nothing_pushed_without_the_extension(scope: Scope) -> None:
     messages = run(H2PushMiddleware(page_app(links=[b"</a.css>; rel=preload"])), scope)
     assert kinds(messages) == ["http.response.start", "http.response.body"]
-    assert [v for n, v in start_of(messages)["headers"] if n == b"link"] == [
+    assert [v for n, v in response_start(messages)["headers"] if n == b"link"] == [
         b"</a.css>; rel=preload"
     ]
 
@@ -268,16 +238,16 @@ def test_nothing_pushed_when_disabled() -> None:
     with override_settings(H2PUSH_ENABLED=False):
         messages = run(H2PushMiddleware(app), http_scope())
     assert PUSH not in kinds(messages)
-    assert start_of(messages)["status"] == 200
+    assert response_start(messages)["status"] == 200
     assert PUSH not in kinds(run(H2PushMiddleware(app, push=False), http_scope()))
     # The argument wins over the setting.
     with override_settings(H2PUSH_ENABLED=False):
-        assert pushes(run(H2PushMiddleware(app, push=True), http_scope())) == ["/a.css"]
+        assert pushed_paths(run(H2PushMiddleware(app, push=True), http_scope())) == ["/a.css"]
     # The setting is read per request, not when the adapter is built.
     middleware = H2PushMiddleware(app)
     with override_settings(H2PUSH_ENABLED=False):
-        assert pushes(run(middleware, http_scope())) == []
-    assert pushes(run(middleware, http_scope())) == ["/a.css"]
+        assert pushed_paths(run(middleware, http_scope())) == []
+    assert pushed_paths(run(middleware, http_scope())) == ["/a.css"]
 
 
 # --- copied headers ---------------------------------------------------------------------
@@ -353,37 +323,19 @@ def test_websocket_passes_through_untouched() -> None:
         "headers": REQUEST_HEADERS,
         "extensions": {PUSH: {}},
     }
-    sent: list[Message] = []
-
-    async def receive() -> Message:
-        return {"type": "websocket.connect"}
-
-    async def send(message: Message) -> None:
-        sent.append(message)
-
-    async_to_sync(H2PushMiddleware(inner))(scope, receive, send)
+    call = AsgiCall(scope, incoming=[{"type": "websocket.connect"}])
+    sent = async_to_sync(call.run)(H2PushMiddleware(inner))
     assert len(calls) == 1
     assert calls[0][0] is scope
-    assert calls[0][1] is receive
-    assert calls[0][2] is send
+    assert calls[0][1] is call.receive
+    assert calls[0][2] is call.send
     assert sent == [{"type": "websocket.accept", "echo": "websocket.connect"}]
 
 
 def _lifespan(middleware: H2PushMiddleware) -> list[Message]:
     incoming = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
-    sent: list[Message] = []
-
-    async def receive() -> Message:
-        return incoming.pop(0)
-
-    async def send(message: Message) -> None:
-        sent.append(message)
-
-    async def go() -> None:
-        await asyncio.wait_for(middleware({"type": "lifespan", "asgi": {}}, receive, send), 5)
-
-    async_to_sync(go)()
-    return sent
+    call = AsgiCall({"type": "lifespan", "asgi": {}}, incoming=incoming)
+    return async_to_sync(call.run)(middleware, 5)
 
 
 def test_lifespan_answered() -> None:
@@ -426,7 +378,8 @@ def test_lifespan_with_the_django_application() -> None:
 
 
 def test_streaming_passes_through_chunk_by_chunk() -> None:
-    delivered: list[Message] = []
+    call = AsgiCall(http_scope())
+    delivered = call.messages
     observed: list[int] = []
 
     async def app(scope: Scope, receive: Any, send: Any) -> None:
@@ -446,16 +399,7 @@ def test_streaming_passes_through_chunk_by_chunk() -> None:
             observed.append(len(delivered))
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-    async def go() -> None:
-        async def receive() -> Message:
-            return {"type": "http.request", "body": b"", "more_body": False}
-
-        async def send(message: Message) -> None:
-            delivered.append(message)
-
-        await H2PushMiddleware(app)(http_scope(), receive, send)
-
-    async_to_sync(go)()
+    async_to_sync(call.run)(H2PushMiddleware(app))
     assert kinds(delivered) == [PUSH, "http.response.start"] + ["http.response.body"] * 4
     assert [m["body"] for m in delivered[2:]] == [b"chunk 0", b"chunk 1", b"chunk 2", b""]
     assert [m["more_body"] for m in delivered[2:]] == [True, True, True, False]
@@ -539,9 +483,9 @@ def test_push_paths_is_lazy_and_reusable() -> None:
 )
 def test_junk_links_never_fail_the_response(link: bytes) -> None:
     messages = run(H2PushMiddleware(page_app(links=[link])), http_scope())
-    assert start_of(messages)["status"] == 200
+    assert response_start(messages)["status"] == 200
     assert messages[-1]["body"] == b"<html>page</html>"
-    assert all(" " not in path and path.startswith("/") for path in pushes(messages))
+    assert all(" " not in path and path.startswith("/") for path in pushed_paths(messages))
 
 
 @pytest.mark.parametrize(
@@ -553,8 +497,8 @@ def test_any_spec_valid_client_address(client: Any) -> None:
     """ASGI's ``client`` is any two-item iterable (Daphne sends a list) or None."""
     scope = {**http_scope(), "client": client}
     messages = run(H2PushMiddleware(page_app(links=[b"</a.css>; rel=preload"])), scope)
-    assert start_of(messages)["status"] == 200
-    assert pushes(messages) == ["/a.css"]
+    assert response_start(messages)["status"] == 200
+    assert pushed_paths(messages) == ["/a.css"]
 
 
 def junk_link_view(request: HttpRequest) -> HttpResponse:
@@ -577,11 +521,11 @@ urlpatterns = [path("junk/", junk_link_view), path("preload-junk/", preload_junk
 @pytest.mark.urls(__name__)
 def test_django_page_with_a_junk_link_header_is_not_a_500() -> None:
     messages = run(get_asgi_application(), http_scope("GET", "/junk/"))
-    assert start_of(messages)["status"] == 200
-    assert pushes(messages) == []
+    assert response_start(messages)["status"] == 200
+    assert pushed_paths(messages) == []
     messages = run(get_asgi_application(), http_scope("GET", "/preload-junk/"))
-    assert start_of(messages)["status"] == 200
-    assert pushes(messages) == ["/ok.js"]
+    assert response_start(messages)["status"] == 200
+    assert pushed_paths(messages) == ["/ok.js"]
 
 
 def test_daphne_like_scope_through_the_testproject() -> None:
@@ -593,9 +537,9 @@ def test_daphne_like_scope_through_the_testproject() -> None:
     del scope["extensions"]
     scope["http_version"] = "1.1"
     messages = run(application, scope)
-    start = start_of(messages)
+    start = response_start(messages)
     assert start["status"] == 200
-    assert pushes(messages) == []
+    assert pushed_paths(messages) == []
     assert kinds(messages).count("http.response.early_hint") == 0
     links = [v for n, v in start["headers"] if n.lower() == b"link"]
     assert links == [

@@ -17,7 +17,8 @@ from django.test import override_settings
 from h2push.learning import get_store
 from h2push.linkheader import parse_link, split_links
 from h2push.testing import H2TestClient
-from tests.support.early_harness import HINT, PUSH, START, Run, request
+from tests.support.asgi import HINT, PUSH, START
+from tests.support.early_harness import Run, request
 
 pytestmark = pytest.mark.urls("tests.support.apps.early_urls")
 

@@ -1,4 +1,4 @@
-"""Test-only helpers: drive an ASGI app with hand-written scope, receive and send.
+"""Requests through the Early Hints test views, driven by ``tests.support.asgi``.
 
 ``run_gated`` proves order: it puts an ``asyncio.Event`` in the scope (see
 ``tests.support.apps.early_urls.GATE``) and sets it only when the app sends
@@ -13,10 +13,7 @@ from typing import Any
 
 from h2push.testing import H2TestClient
 from tests.support.apps.early_urls import GATE, GATE_TIMEOUT_KEY, LOG
-
-PUSH = "http.response.push"
-HINT = "http.response.early_hint"
-START = "http.response.start"
+from tests.support.asgi import HINT, PUSH, AsgiCall, kinds, pushed_paths, response_start
 
 # Generous: a deadline only stops a broken app from hanging the test run.
 DEADLINE = 15.0
@@ -31,7 +28,7 @@ class Run:
 
     @property
     def start(self) -> dict[str, Any]:
-        return next(m for m in self.messages if m["type"] == START)
+        return response_start(self.messages)
 
     @property
     def status(self) -> int:
@@ -39,11 +36,11 @@ class Run:
 
     @property
     def kinds(self) -> list[str]:
-        return [m["type"] for m in self.messages]
+        return kinds(self.messages)
 
     @property
     def pushed(self) -> list[str]:
-        return [m["path"] for m in self.messages if m["type"] == PUSH]
+        return pushed_paths(self.messages)
 
     @property
     def hints(self) -> list[list[str]]:
@@ -59,37 +56,20 @@ async def run_request(
 ) -> Run:
     """Run one request through ``app``; with ``gate``, the view waits for the 103."""
     log: list[str] = []
-    messages: list[dict[str, Any]] = []
     event = asyncio.Event()
     scope = {**scope, LOG: log}
     if gate:
         scope[GATE] = event
         if gate_timeout is not None:
             scope[GATE_TIMEOUT_KEY] = gate_timeout
-    sent = False
-    disconnected = asyncio.Event()
 
-    async def receive() -> dict[str, Any]:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": b"", "more_body": False}
-        await disconnected.wait()
-        return {"type": "http.disconnect"}
-
-    async def send(message: dict[str, Any]) -> None:
-        kind = message["type"]
-        if kind in (PUSH, HINT) and kind not in scope.get("extensions", {}):
-            raise RuntimeError(f"{kind} sent, but the scope does not advertise it")
-        messages.append(message)
-        log.append(kind)
-        if kind == HINT:
+    def note(message: dict[str, Any]) -> None:
+        # The views log into the same list: it shows sends and view steps interleaved.
+        log.append(message["type"])
+        if message["type"] == HINT:
             event.set()
 
-    try:
-        await asyncio.wait_for(app(scope, receive, send), DEADLINE)
-    finally:
-        disconnected.set()
+    messages = await AsgiCall(scope, on_send=note).run(app, DEADLINE)
     return Run(messages, log)
 
 
@@ -156,33 +136,17 @@ class FakeConnection:
         return await self._run(self.client.scope("GET", path, headers))
 
     async def _run(self, scope: dict[str, Any]) -> Run:
-        messages: list[dict[str, Any]] = []
-        sent = False
-        done = asyncio.Event()
+        return Run(await AsgiCall(scope, on_send=self._on_send).run(self.app))
 
-        async def receive() -> dict[str, Any]:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": b"", "more_body": False}
-            await done.wait()
-            return {"type": "http.disconnect"}
-
-        async def send(message: dict[str, Any]) -> None:
-            messages.append(message)
-            if message["type"] == PUSH:
-                self.promised += 1
-                self.max_in_flight = max(self.max_in_flight, self.in_flight)
-                if self.follow_promises:
-                    task = asyncio.get_running_loop().create_task(self._promised(message))
-                    self.tasks.add(task)
-                    task.add_done_callback(self.tasks.discard)
-
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            done.set()
-        return Run(messages)
+    def _on_send(self, message: dict[str, Any]) -> None:
+        if message["type"] != PUSH:
+            return
+        self.promised += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        if self.follow_promises:
+            task = asyncio.get_running_loop().create_task(self._promised(message))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
 
     async def _promised(self, message: dict[str, Any]) -> None:
         headers = {k.decode(): v.decode() for k, v in message["headers"]}

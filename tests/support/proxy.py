@@ -36,7 +36,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -142,7 +142,9 @@ async def serve(
     every connection. ``on_accept`` runs for each accepted connection."""
     tasks: set[asyncio.Task[None]] = set()
 
-    def handler(route: Route) -> Callable[..., object]:
+    def handler(
+        route: Route,
+    ) -> Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]:
         async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             task = asyncio.current_task()
             assert task is not None
