@@ -1,5 +1,5 @@
-"""URLs for ``scripts/benchmark.py``: the same page with ``{% static %}`` and with
-``{% push_static %}``, next to every test project page."""
+"""URLs for the benchmark servers: one page twice, once with ``{% static %}`` and once
+with ``{% push_static %}``, beside all of the test project's pages."""
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -9,12 +9,12 @@ FORM = "a benchmark page"
 
 
 def static_page(request: HttpRequest) -> HttpResponse:
-    """plain.html: its assets through ``{% static %}`` (nothing registered)."""
+    """plain.html: assets named with ``{% static %}``, so nothing is registered."""
     return render(request, "plain.html", {"form": FORM})
 
 
 def push_page(request: HttpRequest) -> HttpResponse:
-    """home.html: the same HTML, its assets through ``{% push_static %}``."""
+    """home.html: the same HTML, assets named with ``{% push_static %}``."""
     return render(request, "home.html", {"form": FORM})
 
 

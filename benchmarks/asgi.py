@@ -1,0 +1,63 @@
+"""The ASGI applications the benchmark servers load (settings: ``benchmarks.settings``).
+
+- ``plain``: Django's own ASGI handler and nothing more;
+- ``h2push``: that handler inside :class:`h2push.asgi.H2PushMiddleware`;
+- ``h2push_static``: like ``h2push``, with Django's static files handler inside the
+  adapter as ``runh2server`` arranges it, so a hinted stylesheet can be fetched;
+- ``bare`` and ``bare_hint``: no Django at all (variants g and h).
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchmarks.settings")
+
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+from django.core.asgi import get_asgi_application
+
+from h2push.asgi import H2PushMiddleware
+from h2push.contract import EARLY_HINT_EXTENSION, Receive, Scope, Send
+
+__all__ = ["bare", "bare_hint", "h2push", "h2push_static", "plain"]
+
+_django = get_asgi_application()
+
+# What a plain Django project serves. Hypercorn notes once that it does not answer
+# the lifespan protocol and carries on without it.
+plain = _django
+h2push = H2PushMiddleware(_django)
+h2push_static = H2PushMiddleware(ASGIStaticFilesHandler(_django))
+
+# The bare app measures Hypercorn alone per response, and what one 103 adds to it.
+BARE_LINKS = [
+    b"</static/css/base.css>; rel=preload; as=style",
+    b"</static/js/app.js>; rel=preload; as=script",
+]
+BARE_HEADERS = [(b"content-type", b"text/html; charset=utf-8"), (b"link", b", ".join(BARE_LINKS))]
+BARE_BODY = b"<!doctype html>" + b"." * 840
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    # Its own few lines, not h2push's helper: the bare app stands for any ASGI app.
+    while True:
+        message = await receive()
+        await send({"type": message["type"] + ".complete"})
+        if message["type"] == "lifespan.shutdown":
+            return
+
+
+async def _bare(scope: Scope, receive: Receive, send: Send, *, hint: bool) -> None:
+    if scope["type"] == "lifespan":
+        await _lifespan(receive, send)
+        return
+    if hint and EARLY_HINT_EXTENSION in scope.get("extensions", {}):
+        await send({"type": "http.response.early_hint", "links": BARE_LINKS})
+    await send({"type": "http.response.start", "status": 200, "headers": BARE_HEADERS})
+    await send({"type": "http.response.body", "body": BARE_BODY})
+
+
+async def bare(scope: Scope, receive: Receive, send: Send) -> None:
+    await _bare(scope, receive, send, hint=False)
+
+
+async def bare_hint(scope: Scope, receive: Receive, send: Send) -> None:
+    await _bare(scope, receive, send, hint=True)

@@ -1,0 +1,193 @@
+"""``in-process``: the CPU cost per request of Django and of h2push, with no server.
+
+The benchmark applications are called in this process with a scope like the one
+Hypercorn gives over HTTP/2 (the push and early-hint extensions offered). No TLS,
+no framing, no load-test scheduling noise: only the Python work of Django and of
+h2push. The cases run in alternating blocks; Early Hints are switched per case with
+``override_settings``. CPU time is :func:`time.process_time`, all threads, so a sync
+view's thread counts too. ``--profile`` lists h2push's costliest functions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import os
+import pstats
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from benchmarks.machine import print_machine
+from benchmarks.report import log, median
+from h2push.contract import ASGIApp, Scope
+from tests.support.asgi import call_app
+
+__all__ = ["CASES", "Case", "add_arguments", "run"]
+
+HINTS_OFF = {"H2PUSH_EARLY_HINTS": False}
+# A 103 even for views too fast to gain from it (by default those are skipped).
+HINT_ALL = {"H2PUSH_EARLY_HINTS_MIN_VIEW_MS": 0}
+WARM_UP = 50  # requests per case before timing; they also teach h2push the routes
+PROFILED = 2000  # requests under cProfile
+
+
+@dataclass(frozen=True)
+class Case:
+    key: str
+    label: str
+    app: str  # an application of benchmarks.asgi
+    path: str
+    query: str = ""
+    settings: dict[str, Any] = field(default_factory=dict)
+    baseline: str | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.key}  {self.label}"
+
+
+CASES = [
+    Case("a", "plain Django, /bench/static/", "plain", "/bench/static/"),
+    Case("e", "h2push, hints off, /bench/push/", "h2push", "/bench/push/", "", HINTS_OFF, "a"),
+    Case("b", "h2push, /bench/push/", "h2push", "/bench/push/", baseline="a"),
+    Case("i", "h2push, hint every page, /bench/push/", "h2push", "/bench/push/", "", HINT_ALL, "a"),
+    Case("d", "plain Django, /slow/declared/", "plain", "/slow/declared/", "ms=0"),
+    Case(
+        "f",
+        "h2push, hints off, /slow/declared/",
+        "h2push",
+        "/slow/declared/",
+        "ms=0",
+        HINTS_OFF,
+        "d",
+    ),
+    Case("c", "h2push, /slow/declared/", "h2push", "/slow/declared/", "ms=0", baseline="d"),
+]
+PROFILED_CASE = "b"
+Results = dict[str, list[float]]  # case key: CPU ms per request of each block
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rounds", type=int, default=6, help="blocks per case (default 6)")
+    parser.add_argument("--requests", type=int, default=200, help="per block (default 200)")
+    parser.add_argument("--profile", action="store_true", help="cProfile h2push's functions")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 1 block of 20")
+
+
+def scope(path: str, query: str) -> Scope:
+    """What Hypercorn passes for a GET over HTTP/2, both push and 103 offered."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "2",
+        "method": "GET",
+        "scheme": "https",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": [
+            (b"host", b"127.0.0.1:8443"),
+            (b"user-agent", b"h2push-benchmark"),
+            (b"accept", b"text/html,*/*;q=0.8"),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8443),
+        "extensions": {
+            "http.response.push": {},
+            "http.response.early_hint": {},
+            "http.response.trailers": {},
+        },
+    }
+
+
+def load_apps() -> dict[str, ASGIApp]:
+    """The applications, with this process's Django set up for the benchmark.
+
+    Imported here, not at the top: the settings module and variant must be in the
+    environment before Django loads, and the other commands need no Django at all.
+    """
+    os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.settings"
+    os.environ["H2PUSH_BENCH_VARIANT"] = "h2push"
+    from benchmarks import asgi
+
+    return {"plain": asgi.plain, "h2push": asgi.h2push}
+
+
+async def serve(app: ASGIApp, case: Case, count: int) -> None:
+    from django.test import override_settings  # Django is set up by load_apps()
+
+    with override_settings(**case.settings):
+        for _ in range(count):
+            await call_app(app, scope(case.path, case.query))
+
+
+async def measure(apps: dict[str, ASGIApp], rounds: int, requests: int) -> Results:
+    results: Results = {case.key: [] for case in CASES}
+    for case in CASES:
+        await serve(apps[case.app], case, WARM_UP)
+    for _ in range(rounds):
+        for case in CASES:
+            started = time.process_time()
+            await serve(apps[case.app], case, requests)
+            results[case.key].append((time.process_time() - started) * 1000 / requests)
+    return results
+
+
+def run(options: argparse.Namespace) -> int:
+    if options.quick:
+        options.rounds, options.requests = 1, 20
+    log("h2push in-process benchmark: CPU per request of Django and h2push, no server\n")
+    print_machine()
+    log("")
+    apps = load_apps()
+    results = asyncio.run(measure(apps, options.rounds, options.requests))
+    print_results(results, options.rounds, options.requests)
+    if options.profile:
+        case = next(case for case in CASES if case.key == PROFILED_CASE)
+        print_profile(asyncio.run(profile(apps[case.app], case)))
+    return 0
+
+
+def print_results(results: Results, rounds: int, requests: int) -> None:
+    medians = {key: median(values) for key, values in results.items()}
+    log(f"{rounds} rounds of {requests} requests per case, CPU ms/request:")
+    log(f"   {'case':<40} {'median':>7} {'min':>7}  vs  {'extra':>7}  ratio")
+    for case in CASES:
+        own, extra, ratio = medians[case.key], "", ""
+        if case.baseline:
+            base = medians[case.baseline]
+            extra, ratio = f"{own - base:+.3f}", f"{base / own:.3f}"
+        log(
+            f"   {case.name:<40} {own:7.3f} {min(results[case.key]):7.3f}  "
+            f"{case.baseline or ' ':>2}  {extra:>7}  {ratio}"
+        )
+    log("ratio: the baseline's CPU per request / this case's (1.0 = no extra cost)")
+
+
+async def profile(app: ASGIApp, case: Case) -> pstats.Stats:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    await serve(app, case, PROFILED)
+    profiler.disable()
+    return pstats.Stats(profiler)
+
+
+def print_profile(stats: pstats.Stats) -> None:
+    log(f"\ncProfile of b ({PROFILED} requests; cProfile inflates small functions):")
+    log(f"   {'cumulative ms/request':>22}  {'calls/request':>13}  function")
+    # pstats keeps its table in an attribute typeshed does not declare.
+    table: dict[tuple[str, int, str], tuple[Any, ...]] = getattr(stats, "stats")  # noqa: B009
+    rows = [
+        (cumulative, calls, where)
+        for where, (_, calls, _, cumulative, _) in table.items()
+        if "/h2push/" in where[0]
+    ]
+    for cumulative, calls, (filename, line, function) in sorted(rows, reverse=True)[:20]:
+        log(
+            f"   {cumulative * 1000 / PROFILED:22.3f}  {calls / PROFILED:13.1f}  "
+            f"{Path(filename).name}:{line} {function}"
+        )

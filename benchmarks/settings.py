@@ -1,0 +1,39 @@
+"""Django settings for the benchmark servers: the test project, run as in production.
+
+``H2PUSH_BENCH_VARIANT`` (an environment variable, so that one module serves every
+server a benchmark starts) picks what is measured:
+
+- ``plain``: Django alone, ``PreloadMiddleware`` taken out;
+- ``h2push`` (the default): ``PreloadMiddleware`` with Early Hints on;
+- ``nohints``: ``PreloadMiddleware`` with ``H2PUSH_EARLY_HINTS = False``;
+- ``hintall``: ``PreloadMiddleware`` sending a 103 for every page, fast views too
+  (``H2PUSH_EARLY_HINTS_MIN_VIEW_MS = 0``).
+
+All other h2push settings are the library's defaults, not the values the test
+project picks for its demonstration.
+"""
+
+import os
+
+from h2push.conf import DEFAULTS
+from testproject.settings import *  # noqa: F403
+from testproject.settings import MIDDLEWARE
+
+VARIANTS = ("plain", "h2push", "nohints", "hintall")
+VARIANT = os.environ.get("H2PUSH_BENCH_VARIANT", "h2push")
+if VARIANT not in VARIANTS:
+    raise ValueError(f"unknown H2PUSH_BENCH_VARIANT {VARIANT!r}; one of {VARIANTS}")
+
+# Production does not keep DEBUG's bookkeeping (SQL log, richer errors); neither do we.
+DEBUG = False
+ROOT_URLCONF = "benchmarks.urls"
+
+if VARIANT == "plain":
+    MIDDLEWARE = [name for name in MIDDLEWARE if name != "h2push.middleware.PreloadMiddleware"]
+else:
+    MIDDLEWARE = list(MIDDLEWARE)
+
+H2PUSH_EARLY_HINTS = VARIANT != "nohints"
+H2PUSH_EARLY_HINTS_MIN_VIEW_MS = (
+    0 if VARIANT == "hintall" else DEFAULTS["H2PUSH_EARLY_HINTS_MIN_VIEW_MS"]
+)
