@@ -1,0 +1,259 @@
+"""End to end: Redis as the learned store of two Hypercorn workers, and a Redis outage.
+
+``python -m hypercorn --workers 2`` serves ``tests.support.apps.early_asgi:application``
+(every response names its worker in ``x-worker-pid``) with
+``tests.support.apps.redis_settings``: ``H2PUSH_LEARN_CACHE`` is a ``RedisCache`` on
+the ``redis-server`` this test started on a loopback port (``redis_server`` fixture).
+One test walks through the whole story, since each part starts from the last:
+
+1. **Shared.** ``/slow/`` is visited on one connection (so by one worker) until it is
+   learned: a route is learned from two successful pages that agree, so the third
+   visit is hinted. Then new connections are opened until the *other* worker answers;
+   its very first ``/slow/`` page is hinted too, so the link came through Redis.
+2. **Outage.** Redis is stopped. Pages through both workers still answer 200 with
+   their ``Link`` header, only without a 103, and each worker that served them logs
+   one WARNING from the ``h2push`` logger, not one per request.
+3. **Back.** Redis is started again on the same port, empty. After re-learning (two
+   visits, then a 103) both workers hint the route again, with no further WARNING.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from h2push.linkheader import split_links
+from h2push.probe import Exchange, H2Connection
+from tests.support.constants import CSS_LINK, EARLY_ASGI_APP, JS_LINK, REPO
+from tests.support.processes import ServerProcess, find_free_port, launch, server_env
+from tests.support.redis import RedisServer
+
+pytestmark = pytest.mark.e2e
+
+REDIS_SETTINGS = "tests.support.apps.redis_settings"
+PAGE = "/slow/?ms=10"
+HINTS = [CSS_LINK, JS_LINK]
+# Two pages that agree teach the route; the next one is hinted.
+LEARNING_VISITS = 2
+TIMEOUT = 10.0
+START_DEADLINE = 30.0
+# Enough for the kernel to hand the other worker a connection many times over.
+SEARCH_DEADLINE = 10.0
+MAX_CONNECTIONS = 200
+# Pages asked for during the outage, at least, and at least this many per worker.
+OUTAGE_PAGES = 8
+OUTAGE_PAGES_PER_WORKER = 2
+# How long hints may take to resume once Redis is back.
+RECOVERY_DEADLINE = 10.0
+# "WARNING h2push.something [pid] message", as redis_settings formats it.
+WARNING_LINE = re.compile(r"^WARNING (h2push(?:\.\S+)?) \[(\d+)\] (.*)$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One page: the worker that answered it and everything it sent."""
+
+    pid: int
+    exchange: Exchange
+
+    @property
+    def hinted(self) -> bool:
+        return bool(self.exchange.early_hints)
+
+
+# --------------------------------------------------------------------------- server
+
+
+def start_workers(tmp: Path, tls_pair: tuple[Path, Path], redis_url: str) -> ServerProcess:
+    certfile, keyfile = tls_pair
+    port = find_free_port()
+    env = server_env(
+        settings=REDIS_SETTINGS,
+        home=tmp / "home",
+        extra={"H2PUSH_TEST_REDIS_URL": redis_url, "PYTHONPATH": str(REPO)},
+    )
+    argv = [
+        sys.executable,
+        "-m",
+        "hypercorn",
+        "--workers",
+        "2",
+        "--certfile",
+        str(certfile),
+        "--keyfile",
+        str(keyfile),
+        "-b",
+        f"127.0.0.1:{port}",
+        EARLY_ASGI_APP,
+    ]
+    return launch(argv, host="127.0.0.1", port=port, workdir=tmp, env=env)
+
+
+def running_workers(server: ServerProcess) -> set[int]:
+    """The PIDs of the workers that logged "Running on": those accept connections."""
+    found = re.findall(r"\[(\d+)\] \[INFO\] Running on", server.errors() + server.output())
+    return {int(pid) for pid in found}
+
+
+def wait_for_two_workers(server: ServerProcess) -> None:
+    deadline = time.monotonic() + START_DEADLINE
+    while len(running_workers(server)) < 2:
+        if not server.alive():
+            raise AssertionError(f"hypercorn exited:\n{server.errors()}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"hypercorn did not start two workers:\n{server.errors()}")
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def workers(
+    tmp_path: Path, rsa_cert_pair: tuple[Path, Path], redis_server: RedisServer
+) -> Iterator[ServerProcess]:
+    server = start_workers(tmp_path, rsa_cert_pair, redis_server.url)
+    try:
+        wait_for_two_workers(server)
+        yield server
+    finally:
+        # The whole process group: the parent and both workers.
+        server.stop(signal.SIGTERM)
+
+
+# --------------------------------------------------------------------------- pages
+
+
+def page(connection: H2Connection) -> Visit:
+    """``/slow/`` on ``connection``: always a 200 that links its two assets."""
+    exchange = connection.request(PAGE)
+    assert exchange.status == 200, (exchange, exchange.body[:2000])
+    links = [value for header in exchange.links for value in split_links(header)]
+    assert set(HINTS) <= set(links), exchange.headers
+    pid = exchange.header("x-worker-pid")
+    assert pid is not None and pid.isdigit(), exchange.headers
+    return Visit(int(pid), exchange)
+
+
+def pages(server: ServerProcess, count: int) -> list[Visit]:
+    """``count`` pages on one new connection, so all from the same worker."""
+    with H2Connection(server.host, server.port, verify=False, timeout=TIMEOUT) as connection:
+        return [page(connection) for _ in range(count)]
+
+
+def first_page_of(server: ServerProcess, wanted: Callable[[int], bool]) -> Visit:
+    """The first page of a new connection served by a worker ``wanted`` accepts."""
+    deadline = time.monotonic() + SEARCH_DEADLINE
+    for _ in range(MAX_CONNECTIONS):
+        [visit] = pages(server, 1)
+        if wanted(visit.pid):
+            return visit
+        if time.monotonic() > deadline:
+            break
+    raise AssertionError("the kernel never handed the wanted worker a connection")
+
+
+def assert_hinted(visit: Visit) -> None:
+    assert [hint.links for hint in visit.exchange.early_hints] == [HINTS], visit.exchange.interim
+    # The 103 came before the page's own HEADERS.
+    kinds = [str(event.kind) for event in visit.exchange.events]
+    assert kinds.index("informational") < kinds.index("headers"), kinds
+
+
+def teach(server: ServerProcess, deadline: float) -> list[Visit]:
+    """Visit the page on one connection until it is hinted; return those visits.
+
+    Every round is one connection (one worker): ``LEARNING_VISITS`` pages, then one
+    that must be hinted. A round that ends unhinted (the store is still coming back)
+    is tried again until ``deadline``.
+    """
+    visits: list[Visit] = []
+    while True:
+        visits.extend(pages(server, LEARNING_VISITS + 1))
+        if visits[-1].hinted:
+            return visits
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"never hinted after {len(visits)} pages: {visits}\n"
+                f"h2push's warnings: {h2push_warnings(server)}"
+            )
+
+
+# ------------------------------------------------------------------------- the log
+
+
+def h2push_warnings(server: ServerProcess) -> list[tuple[str, int, str]]:
+    """``(logger, pid, message)`` of every WARNING the h2push loggers wrote."""
+    return [
+        (name, int(pid), message)
+        for name, pid, message in WARNING_LINE.findall(server.errors() + server.output())
+    ]
+
+
+# -------------------------------------------------------------------------- the test
+
+
+def learn_and_share(server: ServerProcess) -> tuple[int, int]:
+    """Part 1; returns the worker that learned the route and the other one."""
+    visits = teach(server, time.monotonic())
+    teacher = visits[0].pid
+    # Nothing was known anywhere before this; one connection means one worker.
+    assert not visits[0].hinted, visits[0].exchange.interim
+    assert {visit.pid for visit in visits} == {teacher}
+    assert len(visits) == LEARNING_VISITS + 1
+    assert_hinted(visits[-1])
+    # The other worker never saw /slow/: its first page is hinted from Redis.
+    other = first_page_of(server, lambda pid: pid != teacher)
+    assert {teacher, other.pid} == running_workers(server)
+    assert_hinted(other)
+    return teacher, other.pid
+
+
+def serve_through_outage(server: ServerProcess, worker_pids: set[int]) -> Counter[int]:
+    """Part 2: pages through both workers while Redis is down; counts them per worker."""
+    served: Counter[int] = Counter()
+    deadline = time.monotonic() + SEARCH_DEADLINE
+    while served.total() < OUTAGE_PAGES or any(
+        served[pid] < OUTAGE_PAGES_PER_WORKER for pid in worker_pids
+    ):
+        for visit in pages(server, 2):
+            # A page whose store failed goes out as usual, without a 103.
+            assert not visit.hinted, visit.exchange.interim
+            served[visit.pid] += 1
+        if time.monotonic() > deadline:
+            raise AssertionError(f"pages per worker during the outage: {dict(served)}")
+    return served
+
+
+def test_redis_shared_by_two_workers_survives_an_outage(
+    workers: ServerProcess, redis_server: RedisServer
+) -> None:
+    teacher, other = learn_and_share(workers)
+    assert h2push_warnings(workers) == []
+
+    redis_server.stop()
+    served = serve_through_outage(workers, {teacher, other})
+    warnings = h2push_warnings(workers)
+    per_worker = Counter(pid for _, pid, _ in warnings)
+    # One WARNING per outage in each process that met it, not one per page.
+    assert per_worker == {pid: 1 for pid in served}, (dict(served), warnings)
+    assert all("learned store" in message.lower() for _, _, message in warnings), warnings
+
+    port = redis_server.port
+    redis_server.start()
+    assert redis_server.port == port
+    relearned = teach(workers, time.monotonic() + RECOVERY_DEADLINE)
+    # Redis came back empty, so the first page had nothing to hint: the 103 that
+    # follows was learned anew.
+    assert not relearned[0].hinted, relearned[0].exchange.interim
+    assert_hinted(relearned[-1])
+    # Both workers read the store again.
+    for pid in (teacher, other):
+        assert_hinted(first_page_of(workers, pid.__eq__))
+    assert h2push_warnings(workers) == warnings
+    assert "Traceback" not in workers.errors(), workers.errors()[-3000:]
