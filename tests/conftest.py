@@ -15,6 +15,10 @@
   (TLS tests need RSA to show non-ECDHE suites refused; Daphne can use it too).
 - ``manage``: runs a management command to completion (``subprocess.CompletedProcess``).
 - ``free_port``: a TCP port nothing listens on right now.
+- ``dev_cert_pair``: ``(certfile, keyfile)`` of a development certificate
+  (``h2push.devcert``) for the session, for servers the tests start themselves.
+- ``fresh_store``: h2push's learning store, empty before and after the test (its
+  cache is process-wide, so each test of what was learned starts from nothing).
 
 Every process starts in its own session (so a Ctrl-C in the terminal does not reach
 it) and is stopped through its process group id: SIGINT, then SIGTERM, then SIGKILL
@@ -39,6 +43,24 @@ from tests.support.servers import DaphneFactory, H2ServerFactory, run_manage
 @pytest.fixture
 def free_port() -> int:
     return find_free_port()
+
+
+@pytest.fixture
+def fresh_store() -> Iterator[None]:
+    from h2push.learning import get_store
+
+    get_store.cache_clear()
+    yield
+    get_store.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def dev_cert_pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """``(certfile, keyfile)``: h2push's development certificate, made for this session."""
+    from h2push.devcert import ensure_dev_certificate
+
+    cert = ensure_dev_certificate(tmp_path_factory.mktemp("devcert"))
+    return cert.certfile, cert.keyfile
 
 
 @pytest.fixture(scope="session")

@@ -8,30 +8,22 @@ sent before it ran.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from urllib.parse import urlencode
 
 import pytest
 from django.test import override_settings
 
-from h2push.learning import get_store
 from h2push.linkheader import parse_link, split_links
 from h2push.testing import H2TestClient
 from tests.support.asgi import HINT, PUSH, START
+from tests.support.constants import EARLY_URLS
 from tests.support.early_harness import Run, request
 
-pytestmark = pytest.mark.urls("tests.support.apps.early_urls")
+pytestmark = [pytest.mark.urls(EARLY_URLS), pytest.mark.usefixtures("fresh_store")]
 
 CSS = "</static/css/base.css>; rel=preload; as=style"
 JS = "</static/js/app.js>; rel=preload; as=script"
 ASSETS = ["/static/css/base.css", "/static/js/app.js"]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_store() -> Iterator[None]:
-    get_store.cache_clear()
-    yield
-    get_store.cache_clear()
 
 
 def link_values(run: Run) -> list[str]:

@@ -8,7 +8,6 @@ through the same app the moment it is promised, as Hypercorn does.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,11 +15,11 @@ from django.test import override_settings
 
 from h2push.asgi import H2PushMiddleware
 from h2push.delivery.budget import PushBudget
-from h2push.learning import get_store
 from h2push.testing import H2TestClient, default_application
+from tests.support.constants import EARLY_URLS
 from tests.support.early_harness import DEADLINE, FakeConnection
 
-pytestmark = pytest.mark.urls("tests.support.apps.early_urls")
+pytestmark = [pytest.mark.urls(EARLY_URLS), pytest.mark.usefixtures("fresh_store")]
 
 BUDGET = 8
 PAGES = 300
@@ -28,13 +27,6 @@ SPREAD = 1.0
 # Existing files, so the promised requests are answered 200 by the static handler.
 THREE = "/early/learn/?s=css/base.css&s=js/app.js&s=img/logo.png"
 DECLARED = "/early/declared/"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_store() -> Iterator[None]:
-    get_store.cache_clear()
-    yield
-    get_store.cache_clear()
 
 
 class Clock:

@@ -12,11 +12,11 @@ import pytest
 from django.test import override_settings
 
 from h2push.delivery import digest
-from h2push.learning import get_store
 from h2push.linkheader import parse_link, split_links
 from h2push.testing import H2TestClient, H2TestResponse
+from tests.support.constants import EARLY_URLS
 
-pytestmark = pytest.mark.urls("tests.support.apps.early_urls")
+pytestmark = pytest.mark.urls(EARLY_URLS)
 
 KEY = b"k" * 32
 OTHER_KEY = b"o" * 32
@@ -26,11 +26,9 @@ COOKIE_HARD_LIMIT = 4096
 
 
 @pytest.fixture(autouse=True)
-def _digest_on() -> Iterator[None]:
-    get_store.cache_clear()
+def _digest_on(fresh_store: None) -> Iterator[None]:
     with override_settings(H2PUSH_PUSH_DIGEST=True):
         yield
-    get_store.cache_clear()
 
 
 def pushed_paths(client: H2TestClient) -> list[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 import warnings
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,20 +14,14 @@ from django.test import RequestFactory, override_settings
 from h2push import learning
 from h2push.learning import CacheStore, MemoryStore, get_store
 from h2push.testing import H2TestClient
+from tests.support.constants import EARLY_URLS
 from tests.support.early_harness import request
 
-pytestmark = pytest.mark.urls("tests.support.apps.early_urls")
+pytestmark = [pytest.mark.urls(EARLY_URLS), pytest.mark.usefixtures("fresh_store")]
 
 CSS = "</static/css/base.css>; rel=preload; as=style"
 JS = "</static/js/app.js>; rel=preload; as=script"
 LOGO = "</static/img/logo.png>; rel=preload; as=image"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_store() -> Iterator[None]:
-    get_store.cache_clear()
-    yield
-    get_store.cache_clear()
 
 
 def hints_of(path: str, status: int = 200, **client: Any) -> list[list[str]]:

@@ -22,9 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec
 
-from h2push.devcert import build_certificate, write_certificate, write_private_key
 from h2push.probe import Exchange, H2Connection
 from tests.support.constants import EARLY_ASGI_APP, EARLY_SETTINGS, REPO
 from tests.support.processes import ServerProcess, find_free_port, launch, server_env
@@ -43,18 +41,8 @@ SEARCH_DEADLINE = 20.0
 MAX_CONNECTIONS = 200
 
 
-@pytest.fixture(scope="module")
-def tls_pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    folder = tmp_path_factory.mktemp("early-tls")
-    key = ec.generate_private_key(ec.SECP256R1())
-    certfile, keyfile = folder / "cert.pem", folder / "key.pem"
-    write_private_key(keyfile, key)
-    write_certificate(certfile, build_certificate(key))
-    return certfile, keyfile
-
-
-def start_workers(tmp: Path, tls_pair: tuple[Path, Path], learn_cache: str) -> ServerProcess:
-    certfile, keyfile = tls_pair
+def start_workers(tmp: Path, cert_pair: tuple[Path, Path], learn_cache: str) -> ServerProcess:
+    certfile, keyfile = cert_pair
     port = find_free_port()
     env = server_env(
         settings=EARLY_SETTINGS,
@@ -99,9 +87,9 @@ def wait_for_two_workers(server: ServerProcess) -> None:
 
 @pytest.fixture
 def workers(
-    request: pytest.FixtureRequest, tmp_path: Path, tls_pair: tuple[Path, Path]
+    request: pytest.FixtureRequest, tmp_path: Path, dev_cert_pair: tuple[Path, Path]
 ) -> Iterator[ServerProcess]:
-    server = start_workers(tmp_path, tls_pair, request.param)
+    server = start_workers(tmp_path, dev_cert_pair, request.param)
     try:
         wait_for_two_workers(server)
         yield server

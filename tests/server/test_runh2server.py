@@ -272,30 +272,24 @@ def without_privileges() -> list[str]:
     return [setpriv, f"--inh-caps={caps}", f"--bounding-set={caps}", *argv]
 
 
-@pytest.fixture(scope="module")
-def pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    from h2push.devcert import ensure_dev_certificate
-
-    cert = ensure_dev_certificate(tmp_path_factory.mktemp("pair"))
-    return cert.certfile, cert.keyfile
-
-
 def cert_args(pair: tuple[Path, Path]) -> tuple[str, ...]:
     """runh2server's options for the certificate pair."""
     return ("--certfile", str(pair[0]), "--keyfile", str(pair[1]))
 
 
-def test_certfile_without_keyfile(manage: Manage, pair: tuple[Path, Path]) -> None:
-    result = manage("runh2server", "--noreload", "--certfile", str(pair[0]))
+def test_certfile_without_keyfile(manage: Manage, dev_cert_pair: tuple[Path, Path]) -> None:
+    result = manage("runh2server", "--noreload", "--certfile", str(dev_cert_pair[0]))
     one_line_error(result, "--certfile needs --keyfile (the certificate's private key).")
     assert result.stderr.count("\n") == 1
 
 
-def test_cert_dir_with_certfile(manage: Manage, pair: tuple[Path, Path], tmp_path: Path) -> None:
+def test_cert_dir_with_certfile(
+    manage: Manage, dev_cert_pair: tuple[Path, Path], tmp_path: Path
+) -> None:
     result = manage(
         "runh2server",
         "--noreload",
-        *cert_args(pair),
+        *cert_args(dev_cert_pair),
         "--cert-dir",
         str(tmp_path),
     )
@@ -305,8 +299,8 @@ def test_cert_dir_with_certfile(manage: Manage, pair: tuple[Path, Path], tmp_pat
     )
 
 
-def test_keyfile_without_certfile(manage: Manage, pair: tuple[Path, Path]) -> None:
-    result = manage("runh2server", "--noreload", "--keyfile", str(pair[1]))
+def test_keyfile_without_certfile(manage: Manage, dev_cert_pair: tuple[Path, Path]) -> None:
+    result = manage("runh2server", "--noreload", "--keyfile", str(dev_cert_pair[1]))
     one_line_error(result, "--keyfile needs --certfile (the certificate it belongs to).")
 
 
@@ -322,7 +316,7 @@ def test_keyfile_without_certfile(manage: Manage, pair: tuple[Path, Path]) -> No
 )
 def test_bad_certificate_files(
     manage: Manage,
-    pair: tuple[Path, Path],
+    dev_cert_pair: tuple[Path, Path],
     tmp_path: Path,
     which: str,
     content: str | None,
@@ -331,36 +325,41 @@ def test_bad_certificate_files(
     path = tmp_path / f"bad-{which}.pem"
     if content is not None:
         path.write_text(content)
-    certfile, keyfile = (path, pair[1]) if which == "cert" else (pair[0], path)
+    certfile, keyfile = (path, dev_cert_pair[1]) if which == "cert" else (dev_cert_pair[0], path)
     result = manage(
         "runh2server", "--noreload", "--certfile", str(certfile), "--keyfile", str(keyfile)
     )
     one_line_error(result, message.format(path=path))
 
 
-def test_not_a_pair(manage: Manage, pair: tuple[Path, Path], tmp_path: Path) -> None:
+def test_not_a_pair(manage: Manage, dev_cert_pair: tuple[Path, Path], tmp_path: Path) -> None:
     from h2push.devcert import ensure_dev_certificate
 
     other = ensure_dev_certificate(tmp_path / "other")
     result = manage(
-        "runh2server", "--noreload", "--certfile", str(pair[0]), "--keyfile", str(other.keyfile)
+        "runh2server",
+        "--noreload",
+        "--certfile",
+        str(dev_cert_pair[0]),
+        "--keyfile",
+        str(other.keyfile),
     )
     one_line_error(
         result,
-        f'Key file "{other.keyfile}" does not belong to certificate "{pair[0]}" '
+        f'Key file "{other.keyfile}" does not belong to certificate "{dev_cert_pair[0]}" '
         "(they are not a pair).",
     )
 
 
-def test_unreadable_key(manage: Manage, pair: tuple[Path, Path], tmp_path: Path) -> None:
+def test_unreadable_key(manage: Manage, dev_cert_pair: tuple[Path, Path], tmp_path: Path) -> None:
     keyfile = tmp_path / "unreadable-key.pem"
-    shutil.copy(pair[1], keyfile)
+    shutil.copy(dev_cert_pair[1], keyfile)
     os.chmod(keyfile, 0)
     result = manage(
         "runh2server",
         "--noreload",
         "--certfile",
-        str(pair[0]),
+        str(dev_cert_pair[0]),
         "--keyfile",
         str(keyfile),
         launcher=without_privileges(),
@@ -368,7 +367,7 @@ def test_unreadable_key(manage: Manage, pair: tuple[Path, Path], tmp_path: Path)
     one_line_error(result, f'Key file "{keyfile}" is not readable (permission denied).')
 
 
-def test_port_in_use(manage: Manage, pair: tuple[Path, Path]) -> None:
+def test_port_in_use(manage: Manage, dev_cert_pair: tuple[Path, Path]) -> None:
     with socket.create_server(("127.0.0.1", 0)) as blocker:
         port = blocker.getsockname()[1]
         for reload in (False, True):
@@ -377,7 +376,7 @@ def test_port_in_use(manage: Manage, pair: tuple[Path, Path]) -> None:
                 f"127.0.0.1:{port}",
                 "--skip-checks",
                 *(() if reload else ("--noreload",)),
-                *cert_args(pair),
+                *cert_args(dev_cert_pair),
             )
             # Under the autoreloader too (runserver's os._exit(1) from its thread).
             one_line_error(result, f"That port is already in use (127.0.0.1:{port}).")
@@ -396,7 +395,7 @@ runpy.run_path("manage.py", run_name="__main__")
 """
 
 
-def test_port_needing_privileges(manage: Manage, pair: tuple[Path, Path]) -> None:
+def test_port_needing_privileges(manage: Manage, dev_cert_pair: tuple[Path, Path]) -> None:
     proc = Path("/proc/sys/net/ipv4/ip_unprivileged_port_start")
     first_free = int(proc.read_text()) if proc.exists() else 1024
     if first_free > 1:
@@ -410,13 +409,13 @@ def test_port_needing_privileges(manage: Manage, pair: tuple[Path, Path]) -> Non
         f"127.0.0.1:{port}",
         "--noreload",
         "--skip-checks",
-        *cert_args(pair),
+        *cert_args(dev_cert_pair),
         launcher=launcher,
     )
     one_line_error(result, "You don't have permission to access that port (127.0.0.1:1).")
 
 
-def test_address_this_machine_lacks(manage: Manage, pair: tuple[Path, Path]) -> None:
+def test_address_this_machine_lacks(manage: Manage, dev_cert_pair: tuple[Path, Path]) -> None:
     address = "203.0.113.7"  # TEST-NET-3 (RFC 5737): assigned to no real machine.
     with pytest.raises(OSError) as caught, socket.socket() as probe:
         probe.bind((address, 0))
@@ -426,7 +425,7 @@ def test_address_this_machine_lacks(manage: Manage, pair: tuple[Path, Path]) -> 
         f"{address}:8443",
         "--noreload",
         "--skip-checks",
-        *cert_args(pair),
+        *cert_args(dev_cert_pair),
     )
     one_line_error(result, f"That IP address can't be assigned to ({address}:8443).")
 
@@ -650,8 +649,8 @@ def test_lifespan_fallback_reraises_an_app_failure() -> None:
         run_lifespan(LifespanFallback(failing))
 
 
-def test_config(pair: tuple[Path, Path]) -> None:
-    config = build_config(Address("127.0.0.1", 0), str(pair[0]), str(pair[1]))
+def test_config(dev_cert_pair: tuple[Path, Path]) -> None:
+    config = build_config(Address("127.0.0.1", 0), str(dev_cert_pair[0]), str(dev_cert_pair[1]))
     assert config.keep_alive_max_requests == KEEP_ALIVE_MAX_REQUESTS >= 100_000
     assert config.ssl_enabled
     context = config.create_ssl_context()
@@ -669,14 +668,18 @@ def test_config(pair: tuple[Path, Path]) -> None:
     assert build_config(Address("127.0.0.1", 0), "c", "k", verbosity=0).accesslog is None
 
 
-def test_bind_errors_are_one_line(pair: tuple[Path, Path]) -> None:
+def test_bind_errors_are_one_line(dev_cert_pair: tuple[Path, Path]) -> None:
     with socket.create_server(("127.0.0.1", 0)) as blocker:
         port = blocker.getsockname()[1]
-        config = build_config(Address("127.0.0.1", port), str(pair[0]), str(pair[1]))
+        config = build_config(
+            Address("127.0.0.1", port), str(dev_cert_pair[0]), str(dev_cert_pair[1])
+        )
         with pytest.raises(StartupError) as caught:
             bind(config)
     assert str(caught.value) == f"That port is already in use (127.0.0.1:{port})."
-    config = build_config(Address("no-such-host.invalid", 1), str(pair[0]), str(pair[1]))
+    config = build_config(
+        Address("no-such-host.invalid", 1), str(dev_cert_pair[0]), str(dev_cert_pair[1])
+    )
     with pytest.raises(StartupError, match=r'Cannot resolve the host name "no-such-host\.invalid"'):
         bind(config)
 
