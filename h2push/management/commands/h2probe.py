@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from h2push.probe import (
     DEFAULT_TIMEOUT,
+    EventKind,
     Exchange,
     H2Connection,
     ProbeError,
@@ -203,42 +204,40 @@ class Command(BaseCommand):
         events = exchange.events
         i = 0
         while i < len(events):
-            event = events[i]
-            if event.kind == "data":
+            if events[i].kind is EventKind.DATA:
                 # A big body comes in many DATA frames: one line says as much.
                 run: list[TimelineEvent] = []
-                while i < len(events) and events[i].kind == "data":
+                while i < len(events) and events[i].kind is EventKind.DATA:
                     run.append(events[i])
                     i += 1
-                total = sum(int(e.detail) for e in run)
+                total = sum(event.byte_count or 0 for event in run)
                 frames = f" in {len(run)} frames" if len(run) > 1 else ""
                 lines.append(f"{_ms(exchange, run[-1].at)}  DATA {_size(total)}{frames}")
                 continue
-            lines.extend(Command._describe_event(exchange, event))
+            lines.append(f"{_ms(exchange, events[i].at)}  {_describe_event(events[i])}")
             i += 1
         return lines
 
-    @staticmethod
-    def _describe_event(exchange: Exchange, event: TimelineEvent) -> list[str]:
-        # One line per event, in arrival order; the sections below give the details.
-        at = _ms(exchange, event.at)
-        if event.kind == "push_promise":
-            return [f"{at}  PUSH_PROMISE {event.detail}"]
-        if event.kind == "informational":
-            label = " (Early Hints)" if event.detail == "103" else " (informational)"
-            return [f"{at}  HEADERS {event.detail}{label}"]
-        if event.kind == "headers":
-            return [f"{at}  HEADERS {event.detail}"]
-        if event.kind == "trailers":
-            return [f"{at}  TRAILERS ({event.detail} fields)"]
-        if event.kind == "end":
-            return [f"{at}  END_STREAM"]
-        if event.kind == "push_headers":
-            path, _, status = event.detail.rpartition(" ")
-            return [f"{at}  pushed {path}: HEADERS {status}"]
-        if event.kind == "push_end":
-            return [f"{at}  pushed {event.detail}: END_STREAM"]
-        if event.kind == "push_reset":
-            path, _, code = event.detail.rpartition(" ")
-            return [f"{at}  pushed {path}: RST_STREAM {code}"]
-        return [f"{at}  {event.kind} {event.detail}".rstrip()]
+
+def _describe_event(event: TimelineEvent) -> str:
+    """One timeline line after its time; the sections below the timeline give details."""
+    match event.kind:
+        case EventKind.PUSH_PROMISE:
+            return f"PUSH_PROMISE {event.path}"
+        case EventKind.INFORMATIONAL:
+            label = "Early Hints" if event.status == 103 else "informational"
+            return f"HEADERS {event.status} ({label})"
+        case EventKind.HEADERS:
+            return f"HEADERS {event.status}"
+        case EventKind.DATA:
+            return f"DATA {_size(event.byte_count or 0)}"
+        case EventKind.TRAILERS:
+            return f"TRAILERS ({event.field_count} fields)"
+        case EventKind.END:
+            return "END_STREAM"
+        case EventKind.PUSH_HEADERS:
+            return f"pushed {event.path}: HEADERS {event.status}"
+        case EventKind.PUSH_END:
+            return f"pushed {event.path}: END_STREAM"
+        case EventKind.PUSH_RESET:
+            return f"pushed {event.path}: RST_STREAM {error_code_name(event.error_code or 0)}"
