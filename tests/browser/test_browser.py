@@ -38,11 +38,11 @@ from typing import Any
 
 import pytest
 from cryptography import x509
-from django.conf import settings
 from playwright.sync_api import BrowserContext, Playwright, sync_playwright
 
 from h2push.devcert import spki_pin
 from tests.support.apps.browser_recorder import ENV_VAR, read_events
+from tests.support.constants import BROWSER_SETTINGS, STATIC_DIR
 from tests.support.processes import ServerProcess
 from tests.support.proxy import DelayProxy
 from tests.support.servers import H2ServerFactory
@@ -71,7 +71,6 @@ VIEW_MS = 1500
 MARGIN_MS = VIEW_MS / 3
 TIMEOUT_MS = 20_000
 
-STATIC_DIR = Path(settings.BASE_DIR) / "testproject" / "static"
 CSS = "/static/css/base.css"
 JS = "/static/js/app.js"
 SIZES = {
@@ -130,9 +129,7 @@ def site(
         f"{CHROMIUM} is missing: scripts/test.sh installs Debian's chromium package"
     )
     events_path = tmp_path_factory.mktemp("browser") / "events.txt"
-    server = h2server_session_factory(
-        settings="tests.support.apps.browser_settings", env={ENV_VAR: str(events_path)}
-    )
+    server = h2server_session_factory(settings=BROWSER_SETTINGS, env={ENV_VAR: str(events_path)})
     assert server.certfile is not None
     certificate = x509.load_pem_x509_certificate(server.certfile.read_bytes())
     pin = spki_pin(certificate)

@@ -6,13 +6,11 @@ import asyncio
 import contextlib
 import logging
 import threading
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 from asgiref.sync import AsyncToSync, SyncToAsync, async_to_sync, iscoroutinefunction
-from django.conf import settings
 from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.wsgi import WSGIHandler
 from django.http import (
@@ -30,10 +28,10 @@ from h2push.linkheader import parse_link, split_links
 from h2push.middleware import PreloadMiddleware, merge_preload_links
 from h2push.preload import Preload
 from h2push.testing import H2TestClient
+from tests.support.constants import STATIC_DIR
 
 pytestmark = pytest.mark.urls(__name__)
 
-STATIC_DIR = Path(settings.BASE_DIR) / "testproject" / "static"
 BASE_CSS = (STATIC_DIR / "css" / "base.css").read_bytes()
 
 

@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync
-from django.conf import settings
 from django.core.management import call_command
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.template import Context, Template, engines
@@ -32,8 +31,7 @@ from h2push.decorators import declared_preloads
 from h2push.linkheader import parse_link, split_links
 from h2push.preload import Preload
 from h2push.registry import PushPromises
-
-STATIC_DIR = Path(settings.BASE_DIR) / "testproject" / "static"
+from tests.support.constants import STATIC_DIR
 
 BASE_CSS_LINK = "</static/css/base.css>; rel=preload; as=style"
 APP_JS_LINK = "</static/js/app.js>; rel=preload; as=script"

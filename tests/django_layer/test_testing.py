@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.test import Client
 from django.urls import path
 
 from h2push import push_url
 from h2push.testing import H2TestClient, H2TestResponse
+from tests.support.constants import STATIC_DIR
 
-STATIC_DIR = Path(settings.BASE_DIR) / "testproject" / "static"
 BASE_CSS = (STATIC_DIR / "css" / "base.css").read_bytes()
 APP_JS = (STATIC_DIR / "js" / "app.js").read_bytes()
 

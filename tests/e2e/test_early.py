@@ -21,18 +21,16 @@ that time before the page's HEADERS was, beyond doubt, sent while the view slept
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from h2push.probe import Exchange, H2Connection, TimelineEvent
+from tests.support.constants import STATIC_DIR
 from tests.support.processes import ServerProcess
 from tests.support.servers import H2ServerFactory
 
 pytestmark = pytest.mark.e2e
 
-STATIC_DIR = Path(settings.BASE_DIR) / "testproject" / "static"
 ASSETS = {
     "/static/css/base.css": (STATIC_DIR / "css" / "base.css").read_bytes(),
     "/static/js/app.js": (STATIC_DIR / "js" / "app.js").read_bytes(),

@@ -14,18 +14,16 @@ from __future__ import annotations
 
 import http.client
 import ssl
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.test import Client
 
 from h2push.linkheader import parse_link, split_links
 from h2push.probe import Exchange, H2Connection
+from tests.support.constants import STATIC_DIR
 
 pytestmark = pytest.mark.e2e
 
-STATIC_DIR = Path(settings.BASE_DIR) / "testproject" / "static"
 ASSETS = {
     "/static/css/base.css": (STATIC_DIR / "css" / "base.css").read_bytes(),
     "/static/js/app.js": (STATIC_DIR / "js" / "app.js").read_bytes(),
