@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import re
+import signal
 import socket
 import ssl
 import subprocess
@@ -30,7 +31,6 @@ from django.core.management import CommandError, call_command
 from h2.errors import ErrorCodes
 from hyperframe.frame import GoAwayFrame, PushPromiseFrame
 
-from h2push.devcert import ensure_dev_certificate
 from h2push.probe import (
     USER_AGENT,
     ALPNError,
@@ -49,11 +49,10 @@ from h2push.probe import (
     parse_url,
 )
 from tests.support.apps.probe_app import ASSETS, BIG, BIG_PATH, PAGE, asset_body, page_assets
+from tests.support.constants import PROBE_ASGI_APP, REPO
+from tests.support.processes import launch, listening_socket, server_env, write_hypercorn_config
 
 pytestmark = pytest.mark.e2e
-
-REPO = Path(__file__).resolve().parents[2]
-
 
 # ----------------------------------------------------------------------- fixtures
 
@@ -77,12 +76,9 @@ class Server:
 
 
 @pytest.fixture(scope="module")
-def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TLSFiles:
-    """A throwaway self-signed certificate for localhost, 127.0.0.1 and ::1."""
-    directory = tmp_path_factory.mktemp("probe-tls")
-    cert = ensure_dev_certificate(directory)
-    cert_path, key_path = cert.certfile, cert.keyfile
-    return TLSFiles(cert_path, key_path)
+def tls_files(dev_cert_pair: tuple[Path, Path]) -> TLSFiles:
+    """The session's development certificate for localhost, 127.0.0.1 and ::1."""
+    return TLSFiles(*dev_cert_pair)
 
 
 @pytest.fixture(scope="module")
@@ -92,53 +88,39 @@ def server(tls_files: TLSFiles, tmp_path_factory: pytest.TempPathFactory) -> Ite
     # The test binds and listens, then hands the socket to Hypercorn: no race for a
     # free port, and connections queue in the backlog until Hypercorn is serving,
     # so there is nothing to poll for.
-    listener = socket.create_server(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    config = directory / "hypercorn.toml"
-    config.write_text(
-        f'bind = ["fd://{listener.fileno()}"]\n'
-        f'certfile = "{tls_files.cert}"\n'
-        f'keyfile = "{tls_files.key}"\n'
+    listener = listening_socket()
+    config = write_hypercorn_config(
+        directory / "hypercorn.toml",
+        listener,
+        tls_files.cert,
+        tls_files.key,
         # Pushed streams count as requests: never let the limit end a test connection.
-        "keep_alive_max_requests = 1000000\n"
-        "graceful_timeout = 1\n"
+        keep_alive_max_requests=1000000,
+        graceful_timeout=1,
     )
-    log_path = directory / "hypercorn.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "hypercorn",
-                "--workers",
-                "0",
-                "--config",
-                str(config),
-                "tests.support.apps.probe_app:app",
-            ],
-            cwd=REPO,
-            pass_fds=[listener.fileno()],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    argv = [sys.executable, "-m", "hypercorn", "--workers", "0", "--config", str(config)]
+    process = launch(
+        [*argv, PROBE_ASGI_APP],
+        host="127.0.0.1",
+        port=listener.getsockname()[1],
+        workdir=directory,
+        env=server_env(),
+        name="hypercorn",
+        merge_output=True,
+        pass_fds=[listener.fileno()],
+    )
     # Closed here, a server that died at start-up refuses connections at once.
     listener.close()
-    running = Server(port, tls_files)
+    running = Server(process.port, tls_files)
     try:
         fetch(running.url("/plain"), timeout=15)
     except ProbeError as exc:
-        process.kill()
-        process.wait()
-        pytest.fail(f"Hypercorn did not serve ({exc}); its log:\n{log_path.read_text()}")
+        process.stop(signal.SIGKILL)
+        pytest.fail(f"Hypercorn did not serve ({exc}); its log:\n{process.output()}")
     try:
         yield running
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        process.stop(signal.SIGTERM)
 
 
 RequestHandler = Callable[
