@@ -26,6 +26,8 @@ PROBE_ASGI_APP = "tests.support.apps.probe_app:app"
 # The test project's two assets that its pages push or hint.
 CSS_PATH = "/static/css/base.css"
 JS_PATH = "/static/js/app.js"
+CSS_LINK = f"<{CSS_PATH}>; rel=preload; as=style"
+JS_LINK = f"<{JS_PATH}>; rel=preload; as=script"
 
 #: Seconds a server subprocess gets to accept connections.
 START_TIMEOUT = 30.0
