@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import re
 import signal
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -32,9 +31,10 @@ import pytest
 
 from h2push.linkheader import split_links
 from h2push.probe import Exchange, H2Connection
-from tests.support.constants import CSS_LINK, EARLY_ASGI_APP, JS_LINK, REPO
-from tests.support.processes import ServerProcess, find_free_port, launch, server_env
+from tests.support.constants import CSS_LINK, JS_LINK
+from tests.support.processes import ServerProcess
 from tests.support.redis import RedisServer
+from tests.support.workers import running_worker_pids, start_workers, wait_for_workers
 
 pytestmark = pytest.mark.e2e
 
@@ -44,7 +44,6 @@ HINTS = [CSS_LINK, JS_LINK]
 # Two pages that agree teach the route; the next one is hinted.
 LEARNING_VISITS = 2
 TIMEOUT = 10.0
-START_DEADLINE = 30.0
 # Enough for the kernel to hand the other worker a connection many times over.
 SEARCH_DEADLINE = 10.0
 MAX_CONNECTIONS = 200
@@ -72,54 +71,18 @@ class Visit:
 # --------------------------------------------------------------------------- server
 
 
-def start_workers(tmp: Path, tls_pair: tuple[Path, Path], redis_url: str) -> ServerProcess:
-    certfile, keyfile = tls_pair
-    port = find_free_port()
-    env = server_env(
-        settings=REDIS_SETTINGS,
-        home=tmp / "home",
-        extra={"H2PUSH_TEST_REDIS_URL": redis_url, "PYTHONPATH": str(REPO)},
-    )
-    argv = [
-        sys.executable,
-        "-m",
-        "hypercorn",
-        "--workers",
-        "2",
-        "--certfile",
-        str(certfile),
-        "--keyfile",
-        str(keyfile),
-        "-b",
-        f"127.0.0.1:{port}",
-        EARLY_ASGI_APP,
-    ]
-    return launch(argv, host="127.0.0.1", port=port, workdir=tmp, env=env)
-
-
-def running_workers(server: ServerProcess) -> set[int]:
-    """The PIDs of the workers that logged "Running on": those accept connections."""
-    found = re.findall(r"\[(\d+)\] \[INFO\] Running on", server.errors() + server.output())
-    return {int(pid) for pid in found}
-
-
-def wait_for_two_workers(server: ServerProcess) -> None:
-    deadline = time.monotonic() + START_DEADLINE
-    while len(running_workers(server)) < 2:
-        if not server.alive():
-            raise AssertionError(f"hypercorn exited:\n{server.errors()}")
-        if time.monotonic() > deadline:
-            raise AssertionError(f"hypercorn did not start two workers:\n{server.errors()}")
-        time.sleep(0.05)
-
-
 @pytest.fixture
 def workers(
     tmp_path: Path, rsa_cert_pair: tuple[Path, Path], redis_server: RedisServer
 ) -> Iterator[ServerProcess]:
-    server = start_workers(tmp_path, rsa_cert_pair, redis_server.url)
+    server = start_workers(
+        tmp_path,
+        rsa_cert_pair,
+        settings=REDIS_SETTINGS,
+        extra_env={"H2PUSH_TEST_REDIS_URL": redis_server.url},
+    )
     try:
-        wait_for_two_workers(server)
+        wait_for_workers(server)
         yield server
     finally:
         # The whole process group: the parent and both workers.
@@ -209,7 +172,7 @@ def learn_and_share(server: ServerProcess) -> tuple[int, int]:
     assert_hinted(visits[-1])
     # The other worker never saw /slow/: its first page is hinted from Redis.
     other = first_page_of(server, lambda pid: pid != teacher)
-    assert {teacher, other.pid} == running_workers(server)
+    assert {teacher, other.pid} == running_worker_pids(server)
     assert_hinted(other)
     return teacher, other.pid
 

@@ -14,9 +14,7 @@ whether B hints what A learned:
 
 from __future__ import annotations
 
-import re
 import signal
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,8 +22,9 @@ from pathlib import Path
 import pytest
 
 from h2push.probe import Exchange, H2Connection
-from tests.support.constants import EARLY_ASGI_APP, EARLY_SETTINGS, REPO
-from tests.support.processes import ServerProcess, find_free_port, launch, server_env
+from tests.support.constants import EARLY_SETTINGS
+from tests.support.processes import ServerProcess
+from tests.support.workers import running_worker_pids, start_workers, wait_for_workers
 
 pytestmark = pytest.mark.e2e
 
@@ -35,63 +34,26 @@ HINT_LINKS = [
 ]
 PAGE = "/slow/?ms=10"
 TIMEOUT = 10.0
-START_DEADLINE = 30.0
 # Enough for the kernel to have given the other worker a connection many times over.
 SEARCH_DEADLINE = 20.0
 MAX_CONNECTIONS = 200
-
-
-def start_workers(tmp: Path, cert_pair: tuple[Path, Path], learn_cache: str) -> ServerProcess:
-    certfile, keyfile = cert_pair
-    port = find_free_port()
-    env = server_env(
-        settings=EARLY_SETTINGS,
-        home=tmp / "home",
-        extra={
-            "H2PUSH_TEST_CACHE_DIR": str(tmp / "cache"),
-            "H2PUSH_TEST_LEARN_CACHE": learn_cache,
-            "PYTHONPATH": str(REPO),
-        },
-    )
-    argv = [
-        sys.executable,
-        "-m",
-        "hypercorn",
-        "--workers",
-        "2",
-        "--certfile",
-        str(certfile),
-        "--keyfile",
-        str(keyfile),
-        "-b",
-        f"127.0.0.1:{port}",
-        EARLY_ASGI_APP,
-    ]
-    return launch(argv, host="127.0.0.1", port=port, workdir=tmp, env=env)
-
-
-def running_workers(server: ServerProcess) -> set[str]:
-    """The PIDs of the workers that logged "Running on": those accept connections."""
-    return set(re.findall(r"\[(\d+)\] \[INFO\] Running on", server.errors() + server.output()))
-
-
-def wait_for_two_workers(server: ServerProcess) -> None:
-    deadline = time.monotonic() + START_DEADLINE
-    while len(running_workers(server)) < 2:
-        if not server.alive():
-            raise AssertionError(f"hypercorn exited:\n{server.errors()}")
-        if time.monotonic() > deadline:
-            raise AssertionError(f"hypercorn did not start two workers:\n{server.errors()}")
-        time.sleep(0.05)
 
 
 @pytest.fixture
 def workers(
     request: pytest.FixtureRequest, tmp_path: Path, dev_cert_pair: tuple[Path, Path]
 ) -> Iterator[ServerProcess]:
-    server = start_workers(tmp_path, dev_cert_pair, request.param)
+    server = start_workers(
+        tmp_path,
+        dev_cert_pair,
+        settings=EARLY_SETTINGS,
+        extra_env={
+            "H2PUSH_TEST_CACHE_DIR": str(tmp_path / "cache"),
+            "H2PUSH_TEST_LEARN_CACHE": request.param,
+        },
+    )
     try:
-        wait_for_two_workers(server)
+        wait_for_workers(server)
         yield server
     finally:
         # Kills the whole process group: the parent and both workers.
@@ -136,7 +98,7 @@ def test_a_route_learned_through_one_worker_is_hinted_by_the_other(
 ) -> None:
     teacher, other, exchange = teach_then_find_the_other_worker(workers)
     # Two distinct Hypercorn workers answered.
-    assert {str(teacher), str(other)} == running_workers(workers)
+    assert {teacher, other} == running_worker_pids(workers)
     # The other worker's very first /slow/ page is hinted from the shared cache...
     assert [hint.links for hint in exchange.early_hints] == [HINT_LINKS]
     # ...and the 103 (and the early pushes) came before the page's HEADERS.
