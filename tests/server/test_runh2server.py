@@ -27,6 +27,7 @@ from h2push.lifespan import LifespanFallback
 from h2push.probe import H2Connection
 from h2push.server import KEEP_ALIVE_MAX_REQUESTS, StartupError, bind, build_config
 from h2push.wiring import find_adapter, get_application, wire_application
+from tests.support.asgi import AsgiCall, kinds
 from tests.support.constants import CSS_PATH, JS_PATH, MANAGE, REPO, STATIC_DIR
 
 if TYPE_CHECKING:
@@ -594,19 +595,10 @@ def test_get_application_bad_setting(settings: Any) -> None:
 
 
 def run_lifespan(app: Any) -> list[str]:
-    async def go() -> list[str]:
-        incoming = asyncio.Queue[dict[str, Any]]()
-        for kind in ("lifespan.startup", "lifespan.shutdown"):
-            incoming.put_nowait({"type": kind})
-        sent: list[str] = []
-
-        async def send(message: dict[str, Any]) -> None:
-            sent.append(message["type"])
-
-        await asyncio.wait_for(app({"type": "lifespan"}, incoming.get, send), 5)
-        return sent
-
-    return asyncio.run(go())
+    """The types of the messages ``app`` sends for a startup and a shutdown."""
+    incoming = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+    call = AsgiCall({"type": "lifespan"}, incoming=incoming)
+    return kinds(asyncio.run(call.run(app, 5)))
 
 
 def test_lifespan_fallback_answers_for_a_router_without_lifespan() -> None:
