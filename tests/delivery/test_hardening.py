@@ -10,7 +10,6 @@ connections it could not tell apart.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from http.cookies import SimpleCookie
 from urllib.parse import unquote
 
@@ -19,12 +18,13 @@ from django.test import override_settings
 
 from h2push.asgi import H2PushMiddleware
 from h2push.contract import EARLY_LINKS_SCOPE_KEY, Message, Receive, Scope, Send
-from h2push.learning import get_store
 from h2push.linkheader import parse_link, split_links
 from h2push.testing import H2TestClient
+from tests.support.constants import EARLY_URLS
 from tests.support.early_harness import Run, request, run_request
 
-pytestmark = pytest.mark.urls("tests.support.apps.early_urls")
+# fresh_store: what one test's pages taught must not reach another test's 103s.
+pytestmark = [pytest.mark.urls(EARLY_URLS), pytest.mark.usefixtures("fresh_store")]
 
 CSS_PATH = "/static/css/base.css"
 JS_PATH = "/static/js/app.js"
@@ -41,14 +41,6 @@ DOT_SEGMENT_URLS = [
     "/static/./css/base.css",
 ]
 DOT_IDS = ["encoded", "encoded-upper", "plain-dot-dot", "single-dot"]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_store() -> Iterator[None]:
-    # What one test's pages taught must not reach another test's 103s.
-    get_store.cache_clear()
-    yield
-    get_store.cache_clear()
 
 
 def link_app(links: list[str], early: list[str] | None = None) -> H2PushMiddleware:
