@@ -26,9 +26,10 @@ from h2push.learning import MemoryStore, get_store, get_view_times
 from h2push.linkheader import parse_link, split_links
 from h2push.testing import H2TestClient, H2TestResponse
 from tests.support import failing_caches
+from tests.support.constants import EARLY_URLS
 from tests.support.processes import find_free_port
 
-pytestmark = pytest.mark.urls("tests.support.apps.early_urls")
+pytestmark = pytest.mark.urls(EARLY_URLS)
 
 STATIC_DIR = Path(settings.BASE_DIR) / "testproject" / "static"
 CSS_PATH = "/static/css/base.css"

@@ -27,14 +27,12 @@ import pytest
 
 from h2push.probe import Exchange, H2Connection, ProbeError
 from tests.support.apps.early_urls import PAGE
-from tests.support.constants import REPO, START_TIMEOUT
+from tests.support.constants import HARDENING_SETTINGS, REPO, START_TIMEOUT, WRONG_TYPE_SETTINGS
 from tests.support.processes import ServerProcess, find_free_port, launch, server_env
 from tests.support.servers import H2ServerFactory
 
 pytestmark = pytest.mark.e2e
 
-HARDENING_SETTINGS = "tests.support.apps.hardening_settings"
-WRONG_TYPE_SETTINGS = "tests.support.apps.wrong_type_settings"
 TIMEOUT = 15.0
 DOT_SEGMENT_URLS = [
     "/static/%2e%2e/%2e%2e/etc/passwd",

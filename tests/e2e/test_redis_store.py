@@ -31,14 +31,13 @@ import pytest
 
 from h2push.linkheader import split_links
 from h2push.probe import Exchange, H2Connection
-from tests.support.constants import CSS_LINK, JS_LINK
+from tests.support.constants import CSS_LINK, JS_LINK, REDIS_SETTINGS
 from tests.support.processes import ServerProcess
 from tests.support.redis import RedisServer
 from tests.support.workers import running_worker_pids, start_workers, wait_for_workers
 
 pytestmark = pytest.mark.e2e
 
-REDIS_SETTINGS = "tests.support.apps.redis_settings"
 PAGE = "/slow/?ms=10"
 HINTS = [CSS_LINK, JS_LINK]
 # Two pages that agree teach the route; the next one is hinted.

@@ -22,6 +22,9 @@ EARLY_URLS = "tests.support.apps.early_urls"
 EARLY_ASGI_APP = "tests.support.apps.early_asgi:application"
 BROWSER_SETTINGS = "tests.support.apps.browser_settings"
 PROBE_ASGI_APP = "tests.support.apps.probe_app:app"
+REDIS_SETTINGS = "tests.support.apps.redis_settings"
+HARDENING_SETTINGS = "tests.support.apps.hardening_settings"
+WRONG_TYPE_SETTINGS = "tests.support.apps.wrong_type_settings"
 
 # The test project's two assets that its pages push or hint.
 CSS_PATH = "/static/css/base.css"
