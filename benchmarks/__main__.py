@@ -1,4 +1,4 @@
-"""``python -m benchmarks overhead|early-hints|in-process [options]``."""
+"""``python -m benchmarks overhead|early-hints|in-process|reliability [options]``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 import benchmarks
-from benchmarks import early_hints, in_process, overhead
+from benchmarks import early_hints, in_process, overhead, reliability
 
 Run = Callable[[argparse.Namespace], int]
 
@@ -20,6 +20,7 @@ def parser() -> argparse.ArgumentParser:
         ("overhead", overhead, "requests/s: plain Django vs h2push (h2load)"),
         ("early-hints", early_hints, "time to the stylesheet, hints on vs off"),
         ("in-process", in_process, "CPU per request, Django and h2push only"),
+        ("reliability", reliability, "load, soak and faults: exits 1 on any lost page or leak"),
     ):
         command = commands.add_parser(name, help=help_text)
         module.add_arguments(command)

@@ -1,0 +1,156 @@
+"""``reliability``: does h2push keep every page up under load, over time and through
+faults? A pass/fail run, not a measurement.
+
+``python -m benchmarks reliability [--quick] [--json FILE]`` starts the test project
+under ``manage.py runh2server`` (HTTP/2, TLS, a throwaway development certificate)
+with :mod:`benchmarks.reliability.settings` and runs, each part bounded in time:
+
+``load`` (:mod:`~benchmarks.reliability.load`)
+    100 connections open at once, each loading multiplexed pages that push.
+``soak`` (:mod:`~benchmarks.reliability.soak`)
+    100,000 requests (``--quick``: 2,500) over a few connections at a time, with the
+    server's memory sampled; the leak rule is in that module.
+``fault-a`` to ``fault-d`` (:mod:`~benchmarks.reliability.faults`)
+    pushes cancelled as promised, connections cut mid-response, a client that never
+    reads, a view that raises after its 103.
+``fault-e``, ``fault-f`` (:mod:`~benchmarks.reliability.inputs`)
+    a dead Redis as the learned store (on a second server), and hostile inputs: a
+    17,000-character preload URL, a path with dot segments, 600 Host ports.
+
+After each fault a new connection must load normal pages with their pushes. The run
+prints a table and exits with status 1 if any part lost a page, got an unexpected
+5xx, a reset or a GOAWAY, logged an unexpected error, failed a check, or leaked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+from benchmarks.reliability.faults import (
+    Fault,
+    cut_connections,
+    never_read,
+    push_resets,
+    raise_after_hint,
+)
+from benchmarks.reliability.inputs import bad_inputs, dead_store
+from benchmarks.reliability.load import run_load
+from benchmarks.reliability.plan import FULL, QUICK, Plan
+from benchmarks.reliability.report import print_report, write_json
+from benchmarks.reliability.servers import log_counts, rss_kb, run_server
+from benchmarks.reliability.soak import Memory, run_soak
+from benchmarks.reliability.tally import Part
+from benchmarks.reliability.traffic import health_check
+from benchmarks.report import log
+from tests.support.processes import ServerProcess
+
+__all__ = ["add_arguments", "run"]
+
+FAULTS: list[tuple[str, str, Fault]] = [
+    ("fault-a", "pushes cancelled as promised", push_resets),
+    ("fault-b", "connections cut mid-response", cut_connections),
+    ("fault-c", "a client that never reads", never_read),
+    ("fault-d", "a view that raises after its 103", raise_after_hint),
+    ("fault-f", "bad inputs: long URL, dot segments, 600 Host ports", bad_inputs),
+]
+LOG_EXCERPT_LINES = 12
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--quick", action="store_true", help="the short run: 2,500 soak requests, under a minute"
+    )
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results here")
+
+
+def observe(server: ServerProcess, part: Part, body: Callable[[], None]) -> Part:
+    """Run ``body`` as ``part``: time it, read the server's memory and the log lines
+    it caused, and turn an exception into a failed check rather than a lost run."""
+    log(f"  {part.name}: {part.title} ...")
+    log_start = len(server.errors())
+    part.rss_start_kb = rss_kb(server.pid)
+    started = time.monotonic()
+    try:
+        body()
+    except Exception as error:  # reported as the part's failure
+        part.check("ran to the end", False, f"{type(error).__name__}: {error}")
+        part.notes.append(traceback.format_exc().strip().splitlines()[-1])
+    part.seconds = time.monotonic() - started
+    alive = server.alive()
+    part.check("server alive", alive, "running" if alive else f"exited: {server.proc.returncode}")
+    part.rss_end_kb = rss_kb(server.pid)
+    text = server.errors()[log_start:]
+    part.logged_errors, part.logged_warnings = log_counts(text)
+    if not part.passed:
+        part.log_excerpt = text.splitlines()[-LOG_EXCERPT_LINES:]
+    log(f"  {part.name}: {'ok' if part.passed else 'FAIL'} in {part.seconds:.1f} s")
+    return part
+
+
+def run_main_server(workdir: Path, plan: Plan) -> tuple[list[Part], Memory | None]:
+    """Load, soak and the faults a and b to d and f, all on one server."""
+    parts: list[Part] = []
+    memory: Memory | None = None
+    with run_server(workdir, "main") as server:
+        log(f"  runh2server: pid {server.pid}, {server.base_url}")
+        load = Part("load", f"{plan.load_connections} connections, pages that push")
+        parts.append(observe(server, load, lambda: run_load(server.port, plan, load)))
+        soak = Part("soak", f"{plan.soak_requests:,} requests, memory sampled")
+
+        def soak_body() -> None:
+            nonlocal memory
+            memory = run_soak(server.port, server.pid, plan, soak)
+
+        parts.append(observe(server, soak, soak_body))
+        for name, title, fault in FAULTS:
+            part = Part(name, title)
+
+            def fault_body(fault: Fault = fault, part: Part = part) -> None:
+                fault(server, plan, part)
+                part.checks.append(health_check(server.port, part.tally))
+
+            parts.append(observe(server, part, fault_body))
+    return parts, memory
+
+
+def run_dead_store(workdir: Path, plan: Plan) -> Part:
+    part = Part("fault-e", "dead learned store (Redis stopped)")
+    log(f"  {part.name}: {part.title} ...")
+    started = time.monotonic()
+    try:
+        dead_store(workdir, plan, part)
+    except Exception as error:  # reported as the part's failure
+        part.check("ran to the end", False, f"{type(error).__name__}: {error}")
+    part.seconds = time.monotonic() - started
+    log(f"  {part.name}: {'ok' if part.passed else 'FAIL'} in {part.seconds:.1f} s")
+    return part
+
+
+def run(options: argparse.Namespace) -> int:
+    plan = QUICK if options.quick else FULL
+    command = "python -m benchmarks reliability" + (" --quick" if options.quick else "")
+    date = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    started = time.monotonic()
+    log(f"h2push reliability run ({'quick' if options.quick else 'full'}), {date}\n")
+    with tempfile.TemporaryDirectory(prefix="h2push-reliability-") as tmp:
+        workdir = Path(tmp)
+        parts, memory = run_main_server(workdir, plan)
+        # A server of its own, started once the first is stopped: the two would
+        # otherwise share the two cores.
+        dead = run_dead_store(workdir, plan)
+    # The table lists the faults in their letters' order, whatever order they ran in.
+    parts.insert(len(parts) - 1, dead)
+    seconds = time.monotonic() - started
+    log("")
+    print_report(parts, memory, seconds)
+    if options.json is not None:
+        write_json(
+            options.json, command=command, date=date, parts=parts, memory=memory, seconds=seconds
+        )
+    return 0 if all(part.passed for part in parts) else 1

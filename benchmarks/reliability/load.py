@@ -1,0 +1,96 @@
+"""The load: many connections open at once, each loading pages that push.
+
+Every connection is opened before any page is requested (the threads wait for each
+other at a barrier), so the server holds all of them at the same time; then each
+thread takes its connections in turn, a multiplexed batch of page loads on each.
+A connection that fails is counted and replaced for its next batch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable
+
+from benchmarks.reliability.plan import Plan
+from benchmarks.reliability.tally import Part
+from benchmarks.reliability.traffic import (
+    Worker,
+    load_batches,
+    open_connection,
+    run_threads,
+    send_batch,
+)
+from h2push.probe import H2Connection
+
+__all__ = ["run_load"]
+
+BARRIER_SECONDS = 60.0
+
+
+def _load_thread(
+    port: int, plan: Plan, barrier: threading.Barrier, deadline: float
+) -> Callable[[Worker], None]:
+    share = plan.load_connections // plan.load_threads
+
+    def work(worker: Worker) -> None:
+        tally = worker.tally
+        batches = load_batches(plan.load_batch)
+        connections: list[H2Connection | None] = [
+            open_connection(port, tally, worker) for _ in range(share)
+        ]
+        try:
+            # A thread whose connections failed still waits: the others count on it.
+            with contextlib.suppress(threading.BrokenBarrierError):
+                barrier.wait()
+            for _ in range(plan.load_rounds):
+                for index, connection in enumerate(connections):
+                    if time.monotonic() > deadline:
+                        worker.stopped_early = True
+                        return
+                    batch = next(batches)
+                    if connection is None:
+                        connection = open_connection(port, tally, worker, lost=len(batch))
+                        connections[index] = connection
+                        if connection is None:
+                            continue
+                    if not send_batch(connection, batch, tally):
+                        connections[index] = None
+        finally:
+            for connection in connections:
+                if connection is not None:
+                    connection.close()
+
+    return work
+
+
+def run_load(port: int, plan: Plan, part: Part) -> None:
+    """Run the load against ``port`` and count it into ``part``."""
+    barrier = threading.Barrier(plan.load_threads, timeout=BARRIER_SECONDS)
+    started = time.monotonic()
+    deadline = started + plan.load_seconds
+    work = _load_thread(port, plan, barrier, deadline)
+    workers = run_threads(plan.load_threads, work, deadline, lambda workers: None)
+    for worker in workers:
+        part.tally.add(worker.tally)
+    elapsed = time.monotonic() - started
+    expected = plan.load_connections * plan.load_rounds * plan.load_batch
+    opened = sum(worker.connections for worker in workers)
+    problems = [f"thread {w.number}: {w.error}" for w in workers if w.error]
+    problems += [f"thread {w.number} stopped at the deadline" for w in workers if w.stopped_early]
+    part.check(
+        "finished",
+        not problems and part.tally.requests == expected,
+        "; ".join(problems) or f"{part.tally.requests} of {expected} page loads sent",
+    )
+    part.check(
+        "pushes arrived",
+        part.tally.pushes > 0,
+        f"{part.tally.pushes} pushes for {part.tally.ok} pages",
+    )
+    part.notes.append(
+        f"{opened} connections opened ({plan.load_connections} at once), "
+        f"{plan.load_rounds} x {plan.load_batch} multiplexed pages each; "
+        f"{part.tally.requests / elapsed:.0f} pages/s, {part.tally.hints} with a 103"
+    )

@@ -1,0 +1,94 @@
+"""How much each part of the run does: the full run, and ``--quick``.
+
+The full run's sizes fit about ten minutes on two shared cores: the server (one
+process) answers about 120 push-accepting page loads or 250 other requests a second
+there, and the soak's 100,000 requests take most of the time. The quick run keeps
+every part and fault, at a few thousand requests in all, under a minute.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["FULL", "QUICK", "Plan"]
+
+
+@dataclass(frozen=True)
+class Plan:
+    # Load: this many connections, all open at once, in a few threads; each
+    # connection loads ``load_rounds`` batches of ``load_batch`` multiplexed pages.
+    load_connections: int
+    load_threads: int
+    load_rounds: int
+    load_batch: int
+    load_seconds: float
+    # Soak: requests in all, over ``soak_threads`` connections at a time, each
+    # connection replaced after ``soak_per_connection`` requests; every
+    # ``soak_push_every``-th connection accepts push, the others refuse it as
+    # browsers do.
+    soak_requests: int
+    soak_threads: int
+    soak_per_connection: int
+    soak_batch: int
+    soak_push_every: int
+    soak_seconds: float
+    soak_sample_seconds: float
+    # Faults: each runs once, within ``fault_seconds``.
+    fault_seconds: float
+    push_reset_pages: int
+    cut_connections: int
+    never_read_pages: int
+    never_read_hold: float
+    raise_requests: int
+    dead_store_pages: int
+    host_ports: int
+    long_url_length: int
+
+
+FULL = Plan(
+    load_connections=100,
+    load_threads=10,
+    load_rounds=4,
+    load_batch=10,
+    load_seconds=150.0,
+    soak_requests=100_000,
+    soak_threads=6,
+    soak_per_connection=500,
+    soak_batch=20,
+    soak_push_every=4,
+    soak_seconds=720.0,
+    soak_sample_seconds=10.0,
+    fault_seconds=90.0,
+    push_reset_pages=40,
+    cut_connections=12,
+    never_read_pages=90,
+    never_read_hold=5.0,
+    raise_requests=20,
+    dead_store_pages=120,
+    host_ports=600,
+    long_url_length=17_000,
+)
+
+QUICK = Plan(
+    load_connections=100,
+    load_threads=10,
+    load_rounds=1,
+    load_batch=5,
+    load_seconds=45.0,
+    soak_requests=2_500,
+    soak_threads=4,
+    soak_per_connection=250,
+    soak_batch=10,
+    soak_push_every=4,
+    soak_seconds=60.0,
+    soak_sample_seconds=1.0,
+    fault_seconds=30.0,
+    push_reset_pages=10,
+    cut_connections=6,
+    never_read_pages=60,
+    never_read_hold=2.0,
+    raise_requests=5,
+    dead_store_pages=24,
+    host_ports=600,
+    long_url_length=17_000,
+)

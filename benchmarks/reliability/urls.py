@@ -1,0 +1,45 @@
+"""URLs of the reliability servers: the test project's pages, and two views for faults.
+
+- ``rel/raise/`` declares its assets with ``@push_static``, so its 103 and pushes go
+  out before it runs, and then fails: the client sees a 103 and then a 500.
+- ``rel/register/`` preloads whatever its query names (``?u=<url>`` as given,
+  ``?s=<static name>`` through ``static()``), as a view that builds a preload from
+  the request would: the bad-input fault sends it a URL of 17,000 characters and a
+  path with dot segments. Without a query it is an ordinary page.
+"""
+
+import asyncio
+
+from django.http import HttpRequest, HttpResponse
+from django.templatetags.static import static
+from django.urls import include, path
+
+from h2push import make_push_promise, push_static
+
+PAGE = "<!doctype html><title>reliability</title><p>a page</p>\n"
+
+
+class PlannedFailure(RuntimeError):
+    """What ``rel/raise/`` raises: named so its traceback is easy to tell apart."""
+
+
+@push_static("css/base.css", "js/app.js")
+async def raise_after_hint(request: HttpRequest) -> HttpResponse:
+    # A moment of work, so the 103 and the pushes are well on their way first.
+    await asyncio.sleep(0.01)
+    raise PlannedFailure("the reliability run's view fails on purpose")
+
+
+async def register(request: HttpRequest) -> HttpResponse:
+    for url in request.GET.getlist("u"):
+        make_push_promise(url)
+    for name in request.GET.getlist("s"):
+        make_push_promise(static(name))
+    return HttpResponse(PAGE)
+
+
+urlpatterns = [
+    path("rel/raise/", raise_after_hint, name="rel-raise"),
+    path("rel/register/", register, name="rel-register"),
+    path("", include("testproject.urls")),
+]
