@@ -172,6 +172,8 @@ def learn_and_share(server: ServerProcess) -> tuple[int, int]:
     # The other worker never saw /slow/: its first page is hinted from Redis.
     other = first_page_of(server, lambda pid: pid != teacher)
     assert {teacher, other.pid} == running_worker_pids(server)
+    # A store that did not answer in time (a cold first connection) shows in the log.
+    assert other.hinted, (other.exchange.interim, h2push_warnings(server))
     assert_hinted(other)
     return teacher, other.pid
 
