@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import lru_cache
 
+from h2push.checks import refuse_invalid_settings
 from h2push.conf import conf
 from h2push.contract import EARLY_LINKS_SCOPE_KEY, ASGIApp
 from h2push.delivery.asgi import DeliveryMiddleware, early_hint_links, header_names, push_paths
@@ -50,6 +51,7 @@ class H2PushMiddleware(DeliveryMiddleware):
         push_digest: bool | None = None,
         lifespan: bool = True,
     ) -> None:
+        refuse_invalid_settings()
         super().__init__(app, lifespan=lifespan)
         self._push_setting = push
         self._early_hints_setting = early_hints

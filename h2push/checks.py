@@ -10,14 +10,16 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning
+from django.core.exceptions import ImproperlyConfigured
 
 from h2push.conf import DEFAULTS
 
-__all__ = ["check_settings"]
+__all__ = ["check_settings", "refuse_invalid_settings", "setting_errors"]
 
 _MIDDLEWARE = "h2push.middleware.PreloadMiddleware"
 # RFC 9110 token characters, lower case; pseudo headers (":authority") are the server's.
 _HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9a-z]+$")
+_CREDENTIALS = frozenset({"cookie", "authorization", "proxy-authorization"})
 
 
 def _is_bool(value: Any) -> bool:
@@ -40,6 +42,11 @@ def _is_header_names(value: Any) -> bool:
     return isinstance(value, (list, tuple)) and all(
         isinstance(name, str) and _HEADER_NAME.match(name) for name in value
     )
+
+
+def _copies_no_credentials(value: Any) -> bool:
+    names = value if isinstance(value, (list, tuple)) else ()
+    return not any(str(name).lower() in _CREDENTIALS for name in names)
 
 
 def _is_directory_setting(value: Any) -> bool:
@@ -136,17 +143,50 @@ _RULES: list[tuple[str, str, Callable[[Any], bool], str, str]] = [
         "Routes whose views answer faster than this get no 103 or early push (they "
         "would gain nothing); 0 hints every route. The default is 10.",
     ),
+    (
+        "H2PUSH_COPY_HEADERS",
+        "h2push.E012",
+        _copies_no_credentials,
+        "free of cookie, authorization and proxy-authorization",
+        "A promised request must never carry the page request's credentials: a pushed "
+        "response is cached for the connection, not for the user. Remove them.",
+    ),
+    (
+        "H2PUSH_LEARN_TIMEOUT_MS",
+        "h2push.E013",
+        _is_duration,
+        "a number of milliseconds, 0 or more",
+        "How long a request waits for the learned store before it goes on without "
+        "learned hints; the default is 100.",
+    ),
 ]
 
 
-def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> list[CheckMessage]:
-    errors: list[CheckMessage] = []
+def setting_errors() -> list[Error]:
+    """An error for each ``H2PUSH_*`` setting that has a wrong value."""
+    errors = []
     for name, check_id, is_valid, expected, hint in _RULES:
         value = getattr(settings, name, DEFAULTS[name])
         if not is_valid(value):
             errors.append(
                 Error(f"{name} must be {expected}, not {value!r}.", hint=hint, id=check_id)
             )
+    return errors
+
+
+def refuse_invalid_settings() -> None:
+    """Raise ``ImproperlyConfigured`` at start-up if a setting is wrong.
+
+    A server that skips the system checks (plain ``hypercorn`` or ``gunicorn`` never
+    runs them) would otherwise fail every request that reads the setting.
+    """
+    errors = setting_errors()
+    if errors:
+        raise ImproperlyConfigured("\n".join(f"{e.id}: {e.msg} {e.hint}" for e in errors))
+
+
+def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> list[CheckMessage]:
+    errors: list[CheckMessage] = list(setting_errors())
     if _MIDDLEWARE not in getattr(settings, "MIDDLEWARE", ()):
         errors.append(
             Warning(

@@ -27,6 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "H2PUSH_LEARN": True,
     "H2PUSH_LEARNED_ROUTES": 500,
     "H2PUSH_LEARN_CACHE": None,
+    "H2PUSH_LEARN_TIMEOUT_MS": 100,
     "H2PUSH_PUSH_DIGEST": False,
     "H2PUSH_PUSH_BUDGET": 32,
     "H2PUSH_DEV_CERT_DIR": None,
@@ -88,6 +89,10 @@ class Settings:
     def H2PUSH_LEARN_CACHE(self) -> str | None:
         alias: str | None = _get("H2PUSH_LEARN_CACHE")
         return alias
+
+    @property
+    def H2PUSH_LEARN_TIMEOUT_MS(self) -> float:
+        return float(_get("H2PUSH_LEARN_TIMEOUT_MS"))
 
     @property
     def H2PUSH_PUSH_DIGEST(self) -> bool:

@@ -273,17 +273,16 @@ def _write_atomically(path: Path, data: bytes, mode: int) -> None:
 
 
 def _make_private_dir(folder: Path) -> None:
-    if folder.is_dir():
-        return
     folder.parent.mkdir(parents=True, exist_ok=True)
     try:
         folder.mkdir(mode=0o700)
     except FileExistsError:
         if not folder.is_dir():
             raise
-        return
-    # mkdir's mode is filtered by the umask, which can only take bits away.
-    os.chmod(folder, 0o700)
+    # mkdir's mode is filtered by the umask, and a folder made earlier (by hand, or
+    # by an older version) may be open to others: the key's folder is ours alone.
+    if folder.stat().st_mode & 0o777 != 0o700:
+        os.chmod(folder, 0o700)
 
 
 @contextlib.contextmanager

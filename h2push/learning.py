@@ -1,32 +1,56 @@
-"""What h2push remembers of each route's preloads, to hint them before the view runs.
+"""What h2push learns of each route's preloads, to hint them before the view runs.
 
-Only static assets are learned: a URL under ``STATIC_URL`` is the same for every
-user, while anything else a page registers may be one user's private URL and must
-never reach another user's 103. A route is learned from a successful HTML response
-and replaced by the next one, so renamed (hashed) assets take over and assets a page
-stops registering are dropped.
+Only public static assets are learned, and only what the route's pages agree on:
+
+- A URL is learnable if it lies under ``STATIC_URL`` (no dot segments, at most
+  :data:`~h2push.linkheader.MAX_URL_LENGTH` long) and names a static file that
+  exists. Anything else a page registers may be one user's private URL, or built
+  from the request, and must never reach another visitor's 103.
+- A link is hinted once two consecutive successful HTML responses of the route both
+  had it. One request alone never decides what the next visitor is hinted; a page
+  that changes its assets (a new hashed name) is hinted the new ones from the
+  third visit, and a route whose pages differ is hinted what they share.
+- A route is keyed by its URL pattern and the ``ALLOWED_HOSTS`` entry its host
+  matched, so Host values an attacker varies (ports, subdomains) map to one key.
+
+A store that fails or answers slowly costs the request its hint, never the page:
+see :func:`read` and :func:`write`.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections import OrderedDict
-from collections.abc import Iterable
-from functools import cache, lru_cache
-from typing import Protocol
+import asyncio
+import logging
+from collections.abc import Awaitable, Iterable
+from functools import lru_cache
+from typing import NamedTuple, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
-from django.core.cache import caches
+from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponseBase
+from django.http.request import split_domain_port
+from django.utils.http import is_same_domain
 
 from h2push.conf import conf
+from h2push.linkheader import MAX_URL_LENGTH, has_dot_segments
 from h2push.preload import Preload
+from h2push.stores import (
+    CacheStore,
+    LearnedStore,
+    Links,
+    MemoryStore,
+    ViewTimes,
+    get_store,
+    get_view_times,
+)
 
 __all__ = [
     "CacheStore",
+    "Learned",
     "LearnedStore",
     "Links",
     "MemoryStore",
@@ -36,118 +60,38 @@ __all__ = [
     "is_learnable",
     "is_static",
     "learnable_links",
+    "read",
     "request_origin",
     "route_key",
+    "write",
 ]
 
-Links = tuple[str, ...]
+logger = logging.getLogger("h2push")
+
+T = TypeVar("T")
 
 
-class LearnedStore(Protocol):
-    async def get(self, route: str) -> Links: ...
-    async def set(self, route: str, links: Links) -> None: ...
+class Learned(NamedTuple):
+    """A route's entry: the links its last two pages agreed on, and its last page's."""
 
+    agreed: Links = ()
+    seen: Links = ()
 
-class MemoryStore:
-    """The default: a bounded, least-recently-used map in this process."""
+    def observe(self, links: Links) -> Learned:
+        """The entry after one more page of the route that had ``links``."""
+        return Learned(tuple(link for link in links if link in self.seen), links)
 
-    def __init__(self, max_routes: int) -> None:
-        self.max_routes = max_routes
-        self._routes: OrderedDict[str, Links] = OrderedDict()
+    def to_links(self) -> Links:
+        # Stores keep plain tuples of Link values; "" is no Link value, so it can
+        # mark where the agreed links end.
+        return (*self.agreed, "", *self.seen) if self.seen else ()
 
-    async def get(self, route: str) -> Links:
-        links = self._routes.get(route, ())
-        if links:
-            self._routes.move_to_end(route)
-        return links
-
-    async def set(self, route: str, links: Links) -> None:
-        if not links:
-            self._routes.pop(route, None)
-            return
-        self._routes[route] = links
-        self._routes.move_to_end(route)
-        while len(self._routes) > self.max_routes:
-            self._routes.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._routes)
-
-
-class CacheStore:
-    """A Django cache, so every worker and machine sharing it shares what is learned."""
-
-    def __init__(self, alias: str) -> None:
-        self.alias = alias
-
-    @staticmethod
-    def _key(route: str) -> str:
-        # Routes hold characters some cache backends refuse in keys.
-        return "h2push:learned:" + hashlib.sha256(route.encode()).hexdigest()[:32]
-
-    async def get(self, route: str) -> Links:
-        links = await caches[self.alias].aget(self._key(route))
-        return tuple(links) if isinstance(links, (list, tuple)) else ()
-
-    async def set(self, route: str, links: Links) -> None:
-        if links:
-            await caches[self.alias].aset(self._key(route), links)
-        else:
-            await caches[self.alias].adelete(self._key(route))
-
-
-class ViewTimes:
-    """How long each route's view takes to answer, smoothed, in milliseconds.
-
-    Kept in each process (it describes this worker's own answers) and bounded like
-    the in-process store. A 103 gives the browser a head start as long as the
-    view's work; for a route that answers in a few milliseconds it costs more than
-    it gains.
-    """
-
-    # Weight of the newest answer: a route that turns slow (a cold cache) is seen
-    # within a request or two.
-    SMOOTHING = 0.5
-
-    def __init__(self, max_routes: int) -> None:
-        self.max_routes = max_routes
-        self._routes: OrderedDict[str, float] = OrderedDict()
-
-    def record(self, route: str, milliseconds: float) -> None:
-        previous = self._routes.get(route)
-        if previous is not None:
-            milliseconds = previous + self.SMOOTHING * (milliseconds - previous)
-        self._routes[route] = milliseconds
-        self._routes.move_to_end(route)
-        while len(self._routes) > self.max_routes:
-            self._routes.popitem(last=False)
-
-    def typical(self, route: str) -> float | None:
-        """The smoothed time of the route's recent answers; None before its first."""
-        return self._routes.get(route)
-
-    def is_fast(self, route: str, threshold_ms: float) -> bool:
-        typical = self._routes.get(route)
-        return typical is not None and typical < threshold_ms
-
-
-@cache
-def get_view_times() -> ViewTimes:
-    return ViewTimes(conf.H2PUSH_LEARNED_ROUTES)
-
-
-@cache
-def get_store() -> LearnedStore:
-    """The store the settings name; built once, again after a settings change."""
-    alias = conf.H2PUSH_LEARN_CACHE
-    return CacheStore(alias) if alias else MemoryStore(conf.H2PUSH_LEARNED_ROUTES)
-
-
-@receiver(setting_changed)
-def _forget_store(setting: str, **kwargs: object) -> None:
-    if setting.startswith("H2PUSH_") or setting == "CACHES":
-        get_store.cache_clear()
-        get_view_times.cache_clear()
+    @classmethod
+    def from_links(cls, links: Links) -> Learned:
+        if "" not in links:
+            return cls()
+        split = links.index("")
+        return cls(links[:split], links[split + 1 :])
 
 
 def route_key(request: HttpRequest, host: str) -> str | None:
@@ -155,7 +99,21 @@ def route_key(request: HttpRequest, host: str) -> str | None:
     match = request.resolver_match
     if match is None:
         return None
-    return f"{host} {match.route or match.view_name}"
+    return f"{_host_key(host)} {match.route or match.view_name}"
+
+
+def _host_key(host: str) -> str:
+    """The ``ALLOWED_HOSTS`` entry ``host`` matched; the host itself if none did."""
+    domain, _port = split_domain_port(host)
+    return _allowed_entry(domain, tuple(settings.ALLOWED_HOSTS), settings.DEBUG) or domain
+
+
+@lru_cache(maxsize=256)
+def _allowed_entry(domain: str, allowed: tuple[str, ...], debug: bool) -> str | None:
+    if debug and not allowed:
+        # Django's own defaults for an empty ALLOWED_HOSTS under DEBUG.
+        allowed = (".localhost", "127.0.0.1", "[::1]")
+    return next((entry for entry in allowed if is_same_domain(domain, entry)), None)
 
 
 def is_learnable(request: HttpRequest, response: HttpResponseBase) -> bool:
@@ -168,17 +126,37 @@ def is_learnable(request: HttpRequest, response: HttpResponseBase) -> bool:
 
 
 def is_static(preload: Preload) -> bool:
-    """Whether the URL names a file under ``STATIC_URL``, and cannot climb out of
-    it: a ``..`` segment, even percent-encoded, is resolved by servers and clients."""
+    """Whether the URL names an existing static file, and cannot climb out of
+    ``STATIC_URL``: a ``..`` segment, even percent-encoded, is resolved by servers
+    and clients."""
     return _is_static_url(preload.url, settings.STATIC_URL or "")
 
 
 @lru_cache(maxsize=4096)
 def _is_static_url(url: str, static_url: str) -> bool:
-    if not static_url or not url.startswith(static_url):
+    if not static_url or not url.startswith(static_url) or len(url) > MAX_URL_LENGTH:
         return False
-    segments = unquote(urlsplit(url).path).replace("\\", "/").split("/")
-    return not any(segment in (".", "..") for segment in segments)
+    path = urlsplit(url).path
+    if has_dot_segments(path):
+        return False
+    return _static_file_exists(unquote(path[len(urlsplit(static_url).path) :]))
+
+
+def _static_file_exists(name: str) -> bool:
+    # The finders know the files in development; after collectstatic the storage
+    # (with a manifest, the hashed names) knows them in production.
+    if finders.find(name) is not None:
+        return True
+    try:
+        return bool(settings.STATIC_ROOT) and staticfiles_storage.exists(name)
+    except Exception:  # a storage that cannot answer (remote, misconfigured)
+        return False
+
+
+@receiver(setting_changed)
+def _forget_static(setting: str, **kwargs: object) -> None:
+    if setting.startswith("STATIC") or setting == "INSTALLED_APPS":
+        _is_static_url.cache_clear()
 
 
 def request_origin(request: HttpRequest, host: str | None = None) -> str:
@@ -188,3 +166,44 @@ def request_origin(request: HttpRequest, host: str | None = None) -> str:
 def learnable_links(preloads: Iterable[Preload]) -> Links:
     """The ``Link`` values of the static assets among ``preloads``."""
     return tuple(dict.fromkeys(p.link_value() for p in preloads if is_static(p)))
+
+
+async def read(route: str) -> Learned | None:
+    """The route's entry; ``None`` if the store failed or did not answer in time."""
+    store = get_store()
+    links = await _guarded(store, store.get(route))
+    return None if links is None else Learned.from_links(links)
+
+
+async def write(route: str, learned: Learned) -> None:
+    store = get_store()
+    await _guarded(store, store.set(route, learned.to_links()))
+
+
+# The store in an outage, if any: one warning per outage, and a store built anew
+# (after a settings change) starts with a clean slate.
+_failing_store: LearnedStore | None = None
+
+
+async def _guarded(store: LearnedStore, operation: Awaitable[T]) -> T | None:
+    """``operation``'s result, or ``None`` (logged once per outage) if it failed."""
+    global _failing_store
+    if isinstance(store, MemoryStore):
+        return await operation  # a dict in this process: nothing to wait for
+    try:
+        result = await asyncio.wait_for(operation, conf.H2PUSH_LEARN_TIMEOUT_MS / 1000)
+    except Exception as error:
+        if _failing_store is not store:
+            _failing_store = store
+            logger.warning(
+                "The learned store (cache %r) failed: %s: %s. Pages are served without "
+                "learned hints until it answers again.",
+                conf.H2PUSH_LEARN_CACHE,
+                type(error).__name__,
+                str(error) or "no answer within H2PUSH_LEARN_TIMEOUT_MS",
+            )
+        return None
+    if _failing_store is store:
+        _failing_store = None
+        logger.info("The learned store answers again; learned hints resume.")
+    return result

@@ -10,17 +10,27 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 __all__ = [
+    "MAX_HOST_LENGTH",
+    "MAX_URL_LENGTH",
     "Link",
     "early_hint_values",
+    "has_dot_segments",
     "join_links",
     "parse_link",
     "preconnect_value",
     "same_origin_path",
     "split_links",
 ]
+
+#: The longest URL h2push preloads, hints, pushes or learns. A PUSH_PROMISE must
+#: fit one HTTP/2 frame (16 KB unless the client allows more), and a longer URL
+#: is no asset a page shares with its other visitors.
+MAX_URL_LENGTH = 2048
+#: The longest ``Host`` h2push pushes for (a DNS name is at most 253 characters).
+MAX_HOST_LENGTH = 255
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,22 +133,29 @@ def preconnect_value(origin: str, crossorigin: bool) -> str:
     return f"<{origin}>; rel=preconnect" + ("; crossorigin" if crossorigin else "")
 
 
+def has_dot_segments(path: str) -> bool:
+    """Whether ``path`` has a ``.`` or ``..`` segment, even percent-encoded: servers
+    and clients resolve them, so such a path can name something else entirely."""
+    segments = unquote(path).replace("\\", "/").split("/")
+    return any(segment in (".", "..") for segment in segments)
+
+
 def same_origin_path(url: str, scheme: str, host: str | None) -> str | None:
     """``url``'s path and query if it names a resource of the request's own origin.
 
-    ``None`` for another origin, and for anything that could not travel as an
-    HTTP/2 ``:path``: non-ASCII or unprintable text, or a relative reference
-    (resolving one would need the page's URL; such links stay preload-only
-    rather than risk naming the wrong resource).
+    ``None`` for another origin, and for anything h2push never pushes or hints as a
+    path: a URL over :data:`MAX_URL_LENGTH`, non-ASCII or unprintable text, a path
+    with dot segments, or a relative reference (resolving one would need the page's
+    URL; such links stay preload-only rather than risk naming the wrong resource).
     """
-    if not url.isascii() or not url.isprintable() or " " in url:
+    if len(url) > MAX_URL_LENGTH or not url.isascii() or not url.isprintable() or " " in url:
         return None
     parts = urlsplit(url)
     if parts.scheme and parts.scheme.lower() != scheme:
         return None
     if parts.netloc and (host is None or parts.netloc.lower() != host):
         return None
-    if not parts.path.startswith("/"):
+    if not parts.path.startswith("/") or has_dot_segments(parts.path):
         return None
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
@@ -158,18 +175,24 @@ def early_hint_values(values: Iterable[str], scheme: str, host: str | None) -> t
 @lru_cache(maxsize=1024)
 def _early_hint_values(values: tuple[str, ...], scheme: str, host: str | None) -> tuple[str, ...]:
     kept: dict[str, None] = {}
+    own_origin = f"{scheme}://{host}"
     for value in values:
-        link = parse_link(value) if value.isascii() and value.isprintable() else None
+        link = parse_link(value) if _is_header_safe(value) else None
         if link is None:
             continue
         if link.is_preload:
+            origin = _absolute_origin(link.url, scheme)
             if same_origin_path(link.url, scheme, host) is not None:
                 kept.setdefault(value, None)
-            elif (origin := _absolute_origin(link.url, scheme)) is not None:
+            elif origin is not None and origin != own_origin:
                 kept.setdefault(preconnect_value(origin, "crossorigin" in link.params), None)
         elif "preconnect" in link.rels:
             kept.setdefault(value, None)
     return tuple(kept)
+
+
+def _is_header_safe(value: str) -> bool:
+    return len(value) <= 2 * MAX_URL_LENGTH and value.isascii() and value.isprintable()
 
 
 def _absolute_origin(url: str, scheme: str) -> str | None:

@@ -16,10 +16,17 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponseBase
 
 from h2push import learning, registry
+from h2push.checks import refuse_invalid_settings
 from h2push.conf import conf
 from h2push.contract import EARLY_LINKS_SCOPE_KEY, SendEarlyLinks
 from h2push.decorators import declared_preloads
-from h2push.linkheader import join_links, parse_link, preconnect_value, split_links
+from h2push.linkheader import (
+    MAX_URL_LENGTH,
+    join_links,
+    parse_link,
+    preconnect_value,
+    split_links,
+)
 from h2push.preload import Preload
 
 __all__ = ["PreloadMiddleware", "merge_preload_links"]
@@ -50,6 +57,9 @@ def merge_preload_links(
     for preload in preloads:
         if preload.url in seen:
             continue
+        if len(preload.url) > MAX_URL_LENGTH:
+            logger.debug("Preload of a %d-character URL dropped: too long.", len(preload.url))
+            continue
         if len(seen) >= cap:
             logger.debug("Preload of %s dropped: the response has %d already.", preload.url, cap)
             continue
@@ -72,7 +82,7 @@ class _EarlyState:
     own_origin: str
     view_started: float
     # What the store held for the route; None when nothing was learned or read.
-    learned: learning.Links | None = None
+    learned: learning.Learned | None = None
 
 
 class PreloadMiddleware:
@@ -89,6 +99,7 @@ class PreloadMiddleware:
     async_capable = True
 
     def __init__(self, get_response: GetResponse | AsyncGetResponse) -> None:
+        refuse_invalid_settings()
         self.get_response = get_response
         self.is_async = iscoroutinefunction(get_response)
         if self.is_async:
@@ -122,9 +133,9 @@ class PreloadMiddleware:
             elapsed_ms = (time.perf_counter() - early.view_started) * 1000
             learning.get_view_times().record(early.route, elapsed_ms)
             if early.learned is not None and learning.is_learnable(request, response):
-                links = learning.learnable_links(added)
-                if links != early.learned:
-                    await learning.get_store().set(early.route, links)
+                learned = early.learned.observe(learning.learnable_links(added))
+                if learned != early.learned:
+                    await learning.write(early.route, learned)
         return response
 
     async def send_early_links(
@@ -132,9 +143,7 @@ class PreloadMiddleware:
     ) -> None:
         # The delivery layer offers the channel only where something can go out
         # early (a GET, with Early Hints on, on a server that can push or hint).
-        send_early: SendEarlyLinks | None = getattr(request, "scope", {}).get(
-            EARLY_LINKS_SCOPE_KEY
-        )
+        send_early: SendEarlyLinks | None = getattr(request, "scope", {}).get(EARLY_LINKS_SCOPE_KEY)
         if send_early is None:
             return None
         host = request.get_host()
@@ -152,8 +161,9 @@ class PreloadMiddleware:
         declared = (d.resolve().link_value() for d in declared_preloads(view))
         values = list(dict.fromkeys(declared))
         if early.route is not None and conf.H2PUSH_LEARN:
-            early.learned = await learning.get_store().get(early.route)
-            values.extend(value for value in early.learned if value not in values)
+            early.learned = await learning.read(early.route)
+            if early.learned is not None:
+                values.extend(v for v in early.learned.agreed if v not in values)
         if values:
             await send_early(values[: conf.H2PUSH_MAX_PRELOADS])
         return None

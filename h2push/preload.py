@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 
 from django.utils.encoding import iri_to_uri
 
+from h2push.linkheader import MAX_URL_LENGTH
+
 __all__ = ["DESTINATIONS", "Preload", "destination_for", "preload"]
 
 # The `as` values of the Fetch standard that `rel=preload` accepts.
@@ -155,10 +157,17 @@ class Preload:
         return value
 
 
-@lru_cache(maxsize=4096)
 def preload(
     url: str, as_: str = "", crossorigin: str | None = None, nopush: bool = False
 ) -> Preload:
     """A :class:`Preload`, shared between requests that name the same one: pages
     register the same assets on every request, and checking a URL is not free."""
+    if len(url) > MAX_URL_LENGTH:
+        # No page's shared asset; a URL built from the request must not fill the cache.
+        return Preload(url, as_, crossorigin, nopush)
+    return _shared_preload(url, as_, crossorigin, nopush)
+
+
+@lru_cache(maxsize=4096)
+def _shared_preload(url: str, as_: str, crossorigin: str | None, nopush: bool) -> Preload:
     return Preload(url, as_, crossorigin, nopush)

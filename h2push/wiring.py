@@ -28,13 +28,13 @@ def find_adapter(app: ASGIApp) -> list[tuple[str, Any]] | None:
     Each step is ``(kind, key)``: ``("attr", name)`` or ``("http", "http")``; an
     empty list means ``app`` is the adapter itself.
     """
-    from h2push.asgi import H2PushMiddleware
+    from h2push.delivery.asgi import DeliveryMiddleware
 
     path: list[tuple[str, Any]] = []
     seen: set[int] = set()
     node = app
     while id(node) not in seen and len(path) < 16:
-        if isinstance(node, H2PushMiddleware):
+        if isinstance(node, DeliveryMiddleware):
             return path
         seen.add(id(node))
         step = _inner_step(node)
@@ -108,6 +108,7 @@ def wire_application(app: ASGIApp, *, serve_static: bool) -> ASGIApp:
     :mod:`h2push.lifespan`) answers it instead, so Hypercorn logs no lifespan error.
     """
     from h2push.asgi import H2PushMiddleware
+    from h2push.delivery.asgi import DeliveryMiddleware
 
     path = find_adapter(app)
     if path is None:
@@ -123,7 +124,7 @@ def wire_application(app: ASGIApp, *, serve_static: bool) -> ASGIApp:
             wired = _replaced(app, path, new_adapter)
         else:
             wired = app
-    if isinstance(wired, H2PushMiddleware) and wired.answers_lifespan:
+    if isinstance(wired, DeliveryMiddleware) and wired.answers_lifespan:
         return wired
     return LifespanFallback(wired)
 

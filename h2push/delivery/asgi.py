@@ -32,6 +32,7 @@ from h2push.delivery import digest
 from h2push.delivery.budget import PushBudget
 from h2push.lifespan import answer_lifespan
 from h2push.linkheader import (
+    MAX_HOST_LENGTH,
     early_hint_values,
     join_links,
     parse_link,
@@ -109,10 +110,24 @@ def mark_nopush(link_headers: list[bytes], paths: set[str], scope: Scope) -> lis
     return marked
 
 
+# A promise carrying these would hand one request's credentials to another response.
+NEVER_COPIED = frozenset({b"cookie", b"authorization", b"proxy-authorization"})
+# What the copied headers of one promise may add up to: with the path and the host
+# they must fit one HTTP/2 frame (16 KB unless the client allows more).
+MAX_COPIED_BYTES = 4096
+
+
 @lru_cache(maxsize=8)
 def header_names(names: tuple[str, ...]) -> frozenset[bytes]:
-    """Header names as they appear in an ASGI scope: lower-case bytes."""
-    return frozenset(name.lower().encode() for name in names)
+    """Header names to copy as they appear in an ASGI scope (lower-case bytes),
+    credentials left out whatever the caller asked."""
+    return frozenset(name.lower().encode() for name in names) - NEVER_COPIED
+
+
+def _from_browser(scope: Scope) -> bool:
+    """Every current browser sends ``Sec-Fetch-*`` headers, and refuses push: a
+    push to it would be dropped by the server, yet count in the budget and digest."""
+    return any(name.startswith(b"sec-fetch-") for name, _ in scope.get("headers", ()))
 
 
 class DeliveryMiddleware:
@@ -189,10 +204,11 @@ class DeliveryMiddleware:
             await self.app(scope, receive, send)
             return
         extensions = scope.get("extensions") or {}
-        can_push = PUSH_EXTENSION in extensions and self.push_enabled
+        can_push = PUSH_EXTENSION in extensions and self.push_enabled and not _from_browser(scope)
         early = scope["method"] == "GET" and self.early_hints
         can_hint = early and EARLY_HINT_EXTENSION in extensions
-        if not (can_push or can_hint):
+        host = _request_origin(scope)[1]
+        if not (can_push or can_hint) or (host is not None and len(host) > MAX_HOST_LENGTH):
             await self.app(scope, receive, send)
             return
         if can_push and self.budget.claim(_connection(scope), _target(scope)):
@@ -206,12 +222,16 @@ class DeliveryMiddleware:
         responder = _Responder(self, scope, send, can_push=can_push, can_hint=can_hint)
         if early:
             scope = {**scope, EARLY_LINKS_SCOPE_KEY: responder.send_early_links}
-        await self.app(scope, receive, responder.send)
+        try:
+            await self.app(scope, receive, responder.send)
+        finally:
+            if scope.get("client") is None and responder.pushed:
+                self.budget.forget(responder.connection)
 
 
 def _connection(scope: Scope) -> Hashable:
     """The connection a request came on: its client address (any two-item iterable
-    in ASGI; Daphne sends a list)."""
+    in ASGI; Daphne sends a list), or None where the server gives none."""
     client = scope.get("client")
     return tuple(client) if client is not None else None
 
@@ -237,6 +257,9 @@ class _Responder:
     ) -> None:
         self.scope = scope
         self._send = send
+        # Without a client address connections cannot be told apart: the request
+        # gets a budget of its own rather than one shared by all such connections.
+        self.connection = _connection(scope) or ("request", id(self))
         self.can_push = can_push
         self.can_hint = can_hint
         self.budget = middleware.budget
@@ -258,6 +281,8 @@ class _Responder:
         if self._copied is None:
             names = self.copy_headers
             self._copied = [(n, v) for n, v in self.scope.get("headers", ()) if n in names]
+            if sum(len(n) + len(v) for n, v in self._copied) > MAX_COPIED_BYTES:
+                self.can_push = False  # its promises could not fit a frame
         return self._copied
 
     async def send_early_links(self, link_values: Sequence[str]) -> None:
@@ -292,14 +317,17 @@ class _Responder:
             headers = others + [(b"link", v) for v in mark_nopush(links, skipped, self.scope)]
         if self.digest_changed and self.digest is not None and self.digest_key is not None:
             value = digest.encode(self.digest, self.digest_key)
-            headers.append((b"set-cookie", digest.set_cookie_value(value)))
+            secure = self.scope.get("scheme") == "https"
+            headers.append((b"set-cookie", digest.set_cookie_value(value, secure=secure)))
         return {**message, "headers": headers}
 
     async def _push(self, paths: Iterable[str]) -> set[str]:
         """Push each path not pushed yet; returns those the digest says the client has."""
         skipped: set[str] = set()
-        client = _connection(self.scope)
+        copied = self.copied
         for path in paths:
+            if not self.can_push:
+                break
             if path in self.pushed:
                 continue
             if self.digest is not None:
@@ -307,10 +335,10 @@ class _Responder:
                 if entry in self.digest:
                     skipped.add(path)
                     continue
-            if not self.budget.acquire(client, path):
+            if not self.budget.acquire(self.connection, path):
                 continue
             self.pushed.add(path)
-            await self._send({"type": PUSH_EXTENSION, "path": path, "headers": self.copied})
+            await self._send({"type": PUSH_EXTENSION, "path": path, "headers": copied})
             if self.digest is not None:
                 self.digest.append(entry)
                 self.digest_changed = True

@@ -89,6 +89,10 @@ class PushBudget:
             connection.in_flight -= 1
             connection.last_seen = self._clock()
 
+    def forget(self, key: Hashable) -> None:
+        """Drop connection ``key`` and what it had in flight."""
+        self._connections.pop(key, None)
+
     def in_flight(self, key: Hashable) -> int:
         connection = self._connections.get(key)
         return connection.in_flight if connection else 0

@@ -74,8 +74,10 @@ def read_cookie(cookie_header: bytes, name: str = COOKIE_NAME) -> str | None:
     return None
 
 
-def set_cookie_value(value: str) -> bytes:
-    """The ``Set-Cookie`` header value that stores the digest."""
+def set_cookie_value(value: str, *, secure: bool = True) -> bytes:
+    """The ``Set-Cookie`` header value that stores the digest; ``Secure`` unless the
+    connection is cleartext, where a browser would drop a ``Secure`` cookie."""
+    flags = "; Secure" if secure else ""
     return (
-        f"{COOKIE_NAME}={value}; Path=/; Max-Age={MAX_AGE}; Secure; HttpOnly; SameSite=Lax"
+        f"{COOKIE_NAME}={value}; Path=/; Max-Age={MAX_AGE}{flags}; HttpOnly; SameSite=Lax"
     ).encode()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 import warnings
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from django.test import RequestFactory, override_settings
 from h2push import learning
 from h2push.learning import CacheStore, MemoryStore, get_store
 from h2push.testing import H2TestClient
-from tests.support.constants import EARLY_URLS
+from tests.support.constants import EARLY_URLS, STATIC_DIR
 from tests.support.early_harness import request
 
 pytestmark = [pytest.mark.urls(EARLY_URLS), pytest.mark.usefixtures("fresh_store")]
@@ -30,6 +31,12 @@ def hints_of(path: str, status: int = 200, **client: Any) -> list[list[str]]:
     response = h2.get(path)
     assert response.status == status, response.content[:300]
     return h2.early_hints
+
+
+def teach(path: str, **client: Any) -> None:
+    """Two successful visits: a link is learned once two pages of a route agree."""
+    for _ in range(2):
+        hints_of(path, **client)
 
 
 def memory_store() -> MemoryStore:
@@ -55,9 +62,13 @@ def cache_settings(alias: str = "h2push-learned") -> dict[str, Any]:
 # --- what teaches and what does not -------------------------------------------------------
 
 
-def test_a_successful_html_page_teaches_its_route() -> None:
+def test_successful_html_pages_teach_their_route() -> None:
     assert hints_of("/early/learn/?s=css/base.css&s=js/app.js") == []
     assert len(memory_store()) == 1
+    # One page alone decides nothing for the next visitor...
+    assert hints_of("/early/learn/?s=css/base.css&s=js/app.js") == []
+    assert len(memory_store()) == 1
+    # ...two that agree do.
     assert hints_of("/early/learn/") == [[CSS, JS]]
 
 
@@ -102,7 +113,7 @@ def test_nothing_is_learned_from_anything_but_an_html_200(path: str, status: int
 
 @pytest.mark.parametrize("spoiler", ["status=302", "status=404", "raise=1", "as=json"], ids=str)
 def test_a_failed_response_leaves_what_was_learned(spoiler: str) -> None:
-    hints_of("/early/learn/?s=css/base.css")
+    teach("/early/learn/?s=css/base.css")
     client = H2TestClient()
     spoiled = client.get(f"/early/learn/?{spoiler}&s=js/app.js")
     # Already hinted from what the route learned before...
@@ -129,28 +140,34 @@ def test_learning_off_hints_only_declared_links() -> None:
 # --- learning replaces ------------------------------------------------------------------
 
 
-def test_a_hashed_name_change_replaces_the_old_name() -> None:
+def test_a_hashed_name_change_replaces_the_old_name(tmp_path: Path) -> None:
     old = "/static/css/base.3f2a9c1b.css"
     new = "/static/css/base.77e0d4aa.css"
-    hints_of(f"/early/learn/?u={old}&s=js/app.js")
-    assert hints_of(f"/early/learn/?u={new}&s=js/app.js") == [
-        [JS, f"<{old}>; rel=preload; as=style"]
-    ]
-    # The next visit follows the new name, and the old one is gone.
-    client = H2TestClient()
-    client.get(f"/early/learn/?u={new}&s=js/app.js")
+    # Only existing files are learned: both names exist, as after two deploys.
+    (tmp_path / "css").mkdir()
+    for url in (old, new):
+        (tmp_path / url.removeprefix("/static/")).write_text("body {}")
+    with override_settings(STATICFILES_DIRS=[STATIC_DIR, tmp_path]):
+        teach(f"/early/learn/?u={old}&s=js/app.js")
+        assert hints_of(f"/early/learn/?u={new}&s=js/app.js") == [
+            [JS, f"<{old}>; rel=preload; as=style"]
+        ]
+        # The old name is gone at once; the new one is hinted once two pages agree.
+        assert hints_of(f"/early/learn/?u={new}&s=js/app.js") == [[JS]]
+        client = H2TestClient()
+        client.get(f"/early/learn/?u={new}&s=js/app.js")
     assert client.early_hints == [[JS, f"<{new}>; rel=preload; as=style"]]
     assert [path for path, _ in client.push_promises] == ["/static/js/app.js", new]
 
 
 def test_a_dropped_asset_is_no_longer_hinted() -> None:
-    hints_of("/early/learn/?s=css/base.css&s=js/app.js&s=img/logo.png")
+    teach("/early/learn/?s=css/base.css&s=js/app.js&s=img/logo.png")
     assert hints_of("/early/learn/?s=css/base.css&s=img/logo.png") == [[CSS, JS, LOGO]]
     assert hints_of("/early/learn/?s=css/base.css&s=img/logo.png") == [[CSS, LOGO]]
 
 
 def test_a_page_that_stops_registering_static_files_stops_being_hinted() -> None:
-    hints_of("/early/learn/?s=css/base.css")
+    teach("/early/learn/?s=css/base.css")
     assert hints_of("/early/learn/") == [[CSS]]
     # That visit registered nothing: the route is forgotten.
     assert len(memory_store()) == 0
@@ -163,12 +180,14 @@ def test_a_page_that_stops_registering_static_files_stops_being_hinted() -> None
 # --- the in-process store's bound -------------------------------------------------------
 
 
-@override_settings(H2PUSH_LEARNED_ROUTES=3, ALLOWED_HOSTS=["*"])
+# Routes are keyed by the ALLOWED_HOSTS entry a host matched: forty entries, forty sites.
+@override_settings(
+    H2PUSH_LEARNED_ROUTES=3, ALLOWED_HOSTS=[f"site{number}.example" for number in range(40)]
+)
 def test_the_store_stays_bounded_over_many_routes_and_hosts() -> None:
     paths = ["/early/learn/", "/early/private/x/", "/early/declared/"]
     for number in range(40):
-        host = f"site{number}.example"
-        H2TestClient(host=host).get(f"{paths[number % 3]}?s=css/base.css")
+        teach(f"{paths[number % 3]}?s=css/base.css", host=f"site{number}.example")
         assert len(memory_store()) <= 3
     assert len(memory_store()) == 3
     # The most recent route is still known; an early one was forgotten.
@@ -176,13 +195,13 @@ def test_the_store_stays_bounded_over_many_routes_and_hosts() -> None:
     assert hints_of("/early/learn/", host="site0.example") == []
 
 
-@override_settings(H2PUSH_LEARNED_ROUTES=3, ALLOWED_HOSTS=["*"])
+@override_settings(H2PUSH_LEARNED_ROUTES=3, ALLOWED_HOSTS=[f"{name}.example" for name in "abcd"])
 def test_the_store_forgets_the_least_recently_used_route_first() -> None:
     for name in "abc":
-        hints_of("/early/learn/?s=css/base.css", host=f"{name}.example")
+        teach("/early/learn/?s=css/base.css", host=f"{name}.example")
     # Reading a.example's route makes it recent: b.example is now the oldest.
     assert hints_of("/early/learn/?s=css/base.css", host="a.example") == [[CSS]]
-    hints_of("/early/learn/?s=css/base.css", host="d.example")
+    teach("/early/learn/?s=css/base.css", host="d.example")
     assert len(memory_store()) == 3
     assert hints_of("/early/learn/?s=css/base.css", host="a.example") == [[CSS]]
     assert hints_of("/early/learn/?s=css/base.css", host="c.example") == [[CSS]]
@@ -227,7 +246,7 @@ def test_settings_change_rebuilds_the_store() -> None:
 def test_cache_store_with_locmem_is_shared_by_separate_app_instances() -> None:
     with override_settings(**cache_settings()):
         assert isinstance(get_store(), CacheStore)
-        hints_of("/early/learn/?s=css/base.css&s=js/app.js")
+        teach("/early/learn/?s=css/base.css&s=js/app.js")
         # Each H2TestClient builds its own adapter and Django handler.
         assert hints_of("/early/learn/") == [[CSS, JS]]
         # That visit registered nothing: the entry is dropped from the cache too.
@@ -236,7 +255,7 @@ def test_cache_store_with_locmem_is_shared_by_separate_app_instances() -> None:
 
 def test_cache_store_a_failed_response_leaves_the_cache_entry() -> None:
     with override_settings(**cache_settings()):
-        hints_of("/early/learn/?s=css/base.css")
+        teach("/early/learn/?s=css/base.css")
         hints_of("/early/learn/?status=500", 500)
         assert hints_of("/early/learn/?s=css/base.css") == [[CSS]]
 
@@ -246,6 +265,7 @@ def test_route_keys_with_odd_characters_are_safe_in_the_cache() -> None:
         # LocMemCache warns (CacheKeyWarning) of keys memcached would refuse.
         warnings.simplefilter("error")
         path = "/early/odd word/é:{}%"
+        assert hints_of(f"{path}?s=css/base.css") == []
         assert hints_of(f"{path}?s=css/base.css") == []
         assert hints_of(path) == [[CSS]]
 
@@ -312,7 +332,7 @@ def test_only_static_urls_are_learnable() -> None:
 
 def test_the_gated_order_holds_for_a_cache_learned_route() -> None:
     with override_settings(**cache_settings()):
-        hints_of("/early/learn/?s=css/base.css")
+        teach("/early/learn/?s=css/base.css")
         run = request(H2TestClient(), "/early/learn/", gate=True)
     assert run.status == 200
     assert run.hints == [[CSS]]

@@ -4,9 +4,10 @@ The test project's ``/slow/`` pages sleep (``?ms=`` long) before they answer, li
 view waiting on its database, and are served by ``manage.py runh2server`` (a real
 Hypercorn over TLS) to the h2 probe, which records when each frame arrived.
 
-- ``/slow/`` learns its static assets from its own pages: its first request gets no
-  103 (nothing learned yet; the pushes only go out with the page's HEADERS); from the
-  second on, the assets are pushed, then hinted in one 103, long before the page.
+- ``/slow/`` learns its static assets from its own pages: its first two requests get
+  no 103 (a link is learned once two pages agree; the pushes only go out with the
+  page's HEADERS); from the third on, the assets are pushed, then hinted in one 103,
+  long before the page.
 - ``/slow/declared/`` declares its assets with ``@push_static``: pushed and hinted on
   the very first request.
 - A client that refuses push (SETTINGS_ENABLE_PUSH=0, as every browser does) still
@@ -139,13 +140,15 @@ def fresh_server(h2server_factory: H2ServerFactory) -> Iterator[ServerProcess]:
     assert server.alive(), server.errors()
 
 
-def test_learned_route_is_hinted_and_pushed_from_the_second_request(
+def test_learned_route_is_hinted_and_pushed_once_two_pages_agreed(
     fresh_server: ServerProcess,
 ) -> None:
     path = f"/slow/?ms={VIEW_MS}"
     with connect(fresh_server) as conn:
         learning = conn.request(path)
+        agreeing = conn.request(path)
         learned = conn.request(path)
+    assert agreeing.interim == [], describe(agreeing)
 
     # First request: nothing learned, so no 103. Its pushes go out only with the
     # page's response, after the view's whole sleep.
@@ -157,7 +160,7 @@ def test_learned_route_is_hinted_and_pushed_from_the_second_request(
         assert learning.ms(promise.received_at) >= VIEW_MS, timeline
     assert learning.promised_before_headers, timeline
 
-    # Second request: the learned assets are pushed, then hinted, while the view sleeps.
+    # Third request: the learned assets are pushed, then hinted, while the view sleeps.
     assert_early(learned, pushed=True)
 
 
@@ -165,6 +168,7 @@ def test_learned_route_hints_a_client_that_refuses_push(fresh_server: ServerProc
     path = f"/slow/?ms={VIEW_MS}"
     with connect(fresh_server, enable_push=False) as conn:
         learning = conn.request(path)
+        conn.request(path)
         learned = conn.request(path)
     assert_page(learning)
     assert learning.interim == [], describe(learning)
@@ -176,6 +180,7 @@ def test_learned_hints_reach_a_new_connection(fresh_server: ServerProcess) -> No
     """What a route learned belongs to the route, not to the connection that taught it."""
     path = f"/slow/?ms={VIEW_MS}"
     with connect(fresh_server) as conn:
+        assert conn.request(path).interim == []
         assert conn.request(path).interim == []
     with connect(fresh_server) as conn:
         assert_early(conn.request(path), pushed=True)
