@@ -9,10 +9,11 @@ exactly two places, both defined here and nowhere else:
   layer reads nothing else of the response, so nginx, h2o and CDNs that read the
   same header see what it sees.
 - **The early channel.** Before the view runs there is no response yet. Where the
-  delivery layer can send something early it places an async callable at
-  ``scope[EARLY_LINKS_SCOPE_KEY]``; the Django layer calls it at most once, with
-  the ``Link`` values known before the view (same-origin preloads, and anything
-  on another origin already turned into a ``preconnect``).
+  delivery layer can send something early it places a callable under
+  ``EARLY_LINKS_SCOPE_KEY``: an async one (:data:`SendEarlyLinks`) in the ASGI
+  scope, a plain one (:data:`SendEarlyLinksSync`) in the WSGI environ. The Django
+  layer calls it at most once, with the ``Link`` values known before the view; the
+  delivery layer decides what of them may travel, and how.
 
 This module imports neither layer, and nothing of Django.
 """
@@ -33,6 +34,7 @@ __all__ = [
     "Scope",
     "Send",
     "SendEarlyLinks",
+    "SendEarlyLinksSync",
 ]
 
 Scope = dict[str, Any]
@@ -47,11 +49,13 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 PUSH_EXTENSION = "http.response.push"
 EARLY_HINT_EXTENSION = "http.response.early_hint"
 
-#: Where the delivery layer offers the early channel in the ASGI scope.
+#: Where the delivery layer offers the early channel: the ASGI scope's key, and the
+#: WSGI environ's.
 EARLY_LINKS_SCOPE_KEY = "h2push.early_links"
 
 #: The early channel: takes ``Link`` header values, sends them before the response.
 SendEarlyLinks = Callable[[Sequence[str]], Awaitable[None]]
+SendEarlyLinksSync = Callable[[Sequence[str]], None]
 
 #: The request headers a promised request copies from the page's request, as Quart
 #: and Starlette do: they shape the pushed response the way the client's own request

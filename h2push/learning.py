@@ -60,10 +60,13 @@ __all__ = [
     "is_learnable",
     "is_static",
     "learnable_links",
+    "open_store",
     "read",
+    "read_sync",
     "request_origin",
     "route_key",
     "write",
+    "write_sync",
 ]
 
 logger = logging.getLogger("h2push")
@@ -171,13 +174,58 @@ def learnable_links(preloads: Iterable[Preload]) -> Links:
 async def read(route: str) -> Learned | None:
     """The route's entry; ``None`` if the store failed or did not answer in time."""
     store = get_store()
+    if isinstance(store, MemoryStore):
+        return Learned.from_links(store.get_sync(route))  # nothing to wait for
     links = await _guarded(store, store.get(route))
     return None if links is None else Learned.from_links(links)
 
 
 async def write(route: str, learned: Learned) -> None:
     store = get_store()
-    await _guarded(store, store.set(route, learned.to_links()))
+    if isinstance(store, MemoryStore):
+        store.set_sync(route, learned.to_links())
+    else:
+        await _guarded(store, store.set(route, learned.to_links()))
+
+
+def open_store() -> None:
+    """Make the store's first call now, at start-up: importing a cache client and
+    connecting can take longer than a request may wait (``H2PUSH_LEARN_TIMEOUT_MS``)."""
+    if conf.H2PUSH_LEARN and not isinstance(get_store(), MemoryStore):
+        read_sync("h2push:open")
+
+
+def read_sync(route: str) -> Learned | None:
+    """:func:`read` for sync code: the cache client's own timeouts bound the wait."""
+    store = get_store()
+    try:
+        links = store.get_sync(route)
+    except Exception as error:
+        _failed(store, error)
+        return None
+    _answered(store)
+    return Learned.from_links(links)
+
+
+def write_sync(route: str, learned: Learned) -> None:
+    store = get_store()
+    try:
+        store.set_sync(route, learned.to_links())
+    except Exception as error:
+        _failed(store, error)
+    else:
+        _answered(store)
+
+
+async def _guarded(store: LearnedStore, operation: Awaitable[T]) -> T | None:
+    """``operation``'s result, or ``None`` if it failed or did not answer in time."""
+    try:
+        result = await asyncio.wait_for(operation, conf.H2PUSH_LEARN_TIMEOUT_MS / 1000)
+    except Exception as error:
+        _failed(store, error)
+        return None
+    _answered(store)
+    return result
 
 
 # The store in an outage, if any: one warning per outage, and a store built anew
@@ -185,25 +233,21 @@ async def write(route: str, learned: Learned) -> None:
 _failing_store: LearnedStore | None = None
 
 
-async def _guarded(store: LearnedStore, operation: Awaitable[T]) -> T | None:
-    """``operation``'s result, or ``None`` (logged once per outage) if it failed."""
+def _failed(store: LearnedStore, error: Exception) -> None:
     global _failing_store
-    if isinstance(store, MemoryStore):
-        return await operation  # a dict in this process: nothing to wait for
-    try:
-        result = await asyncio.wait_for(operation, conf.H2PUSH_LEARN_TIMEOUT_MS / 1000)
-    except Exception as error:
-        if _failing_store is not store:
-            _failing_store = store
-            logger.warning(
-                "The learned store (cache %r) failed: %s: %s. Pages are served without "
-                "learned hints until it answers again.",
-                conf.H2PUSH_LEARN_CACHE,
-                type(error).__name__,
-                str(error) or "no answer within H2PUSH_LEARN_TIMEOUT_MS",
-            )
-        return None
+    if _failing_store is not store:
+        _failing_store = store
+        logger.warning(
+            "The learned store (cache %r) failed: %s: %s. Pages are served without "
+            "learned hints until it answers again.",
+            conf.H2PUSH_LEARN_CACHE,
+            type(error).__name__,
+            str(error) or "no answer within H2PUSH_LEARN_TIMEOUT_MS",
+        )
+
+
+def _answered(store: LearnedStore) -> None:
+    global _failing_store
     if _failing_store is store:
         _failing_store = None
         logger.info("The learned store answers again; learned hints resume.")
-    return result

@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponseBase
 from h2push import learning, registry
 from h2push.checks import refuse_invalid_settings
 from h2push.conf import conf
-from h2push.contract import EARLY_LINKS_SCOPE_KEY, SendEarlyLinks
+from h2push.contract import EARLY_LINKS_SCOPE_KEY, SendEarlyLinks, SendEarlyLinksSync
 from h2push.decorators import declared_preloads
 from h2push.linkheader import (
     MAX_URL_LENGTH,
@@ -75,13 +75,13 @@ def merge_preload_links(
 
 
 @dataclass
-class _EarlyState:
-    """What the middleware found out before the view, for its turn after it."""
+class _Visit:
+    """One request's route, found before the view, for the middleware's turn after it."""
 
     route: str | None
     own_origin: str
     view_started: float
-    # What the store held for the route; None when nothing was learned or read.
+    # What the store held for the route; None when it was not read (or failed).
     learned: learning.Learned | None = None
 
 
@@ -89,10 +89,11 @@ class PreloadMiddleware:
     """Collects the preloads registered while a response is built and writes them
     into its ``Link`` header. Runs without a thread hop under ASGI and WSGI alike.
 
-    Under an ASGI server that offers it (the h2push adapter does), it also sends the
-    links known before the view runs, those the view declared with a decorator and
-    the static assets learned from the route's earlier pages, so the server can
-    push or hint them while the view works.
+    Where the delivery layer offers an early channel (the h2push ASGI adapter on a
+    server with push or Early Hints, or the WSGI adapter under a server with
+    ``wsgi.early_hints``), it also sends the links known before the view runs:
+    those the view declared with a decorator and the static assets learned from the
+    route's earlier pages, so they can be pushed or hinted while the view works.
     """
 
     sync_capable = True
@@ -102,12 +103,15 @@ class PreloadMiddleware:
         refuse_invalid_settings()
         self.get_response = get_response
         self.is_async = iscoroutinefunction(get_response)
+        # Django calls process_view in the handler's own mode when the instance has
+        # one; the other mode would cost every request a thread hop.
+        self.process_view: Callable[..., object]
         if self.is_async:
             markcoroutinefunction(self)
-            # Django calls process_view only if the instance has one; a sync one
-            # would cost every ASGI request a thread hop, and under WSGI nothing
-            # can be sent before the response anyway.
             self.process_view = self.send_early_links
+        else:
+            self.process_view = self.send_early_links_sync
+        learning.open_store()
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
         if self.is_async:
@@ -118,7 +122,9 @@ class PreloadMiddleware:
         finally:
             registry.deactivate(token)
         assert isinstance(response, HttpResponseBase)
-        self.add_links(request, response, promises)
+        visit, learned = self._after_view(request, response, promises)
+        if learned is not None and visit.route is not None:
+            learning.write_sync(visit.route, learned)
         return response
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
@@ -127,15 +133,9 @@ class PreloadMiddleware:
             response: HttpResponseBase = await self.get_response(request)  # type: ignore[misc]
         finally:
             registry.deactivate(token)
-        early: _EarlyState | None = request.__dict__.pop("_h2push_early", None)
-        added = self.add_links(request, response, promises, early.own_origin if early else None)
-        if early is not None and early.route is not None:
-            elapsed_ms = (time.perf_counter() - early.view_started) * 1000
-            learning.get_view_times().record(early.route, elapsed_ms)
-            if early.learned is not None and learning.is_learnable(request, response):
-                learned = early.learned.observe(learning.learnable_links(added))
-                if learned != early.learned:
-                    await learning.write(early.route, learned)
+        visit, learned = self._after_view(request, response, promises)
+        if learned is not None and visit.route is not None:
+            await learning.write(visit.route, learned)
         return response
 
     async def send_early_links(
@@ -143,30 +143,62 @@ class PreloadMiddleware:
     ) -> None:
         # The delivery layer offers the channel only where something can go out
         # early (a GET, with Early Hints on, on a server that can push or hint).
-        send_early: SendEarlyLinks | None = getattr(request, "scope", {}).get(EARLY_LINKS_SCOPE_KEY)
-        if send_early is None:
+        send: SendEarlyLinks | None = getattr(request, "scope", {}).get(EARLY_LINKS_SCOPE_KEY)
+        visit = self._visit(request) if send is not None else None
+        if send is None or visit is None:
             return None
+        if visit.route is not None and conf.H2PUSH_LEARN:
+            visit.learned = await learning.read(visit.route)
+        values = _early_values(view, visit)
+        if values:
+            await send(values)
+        return None
+
+    def send_early_links_sync(
+        self, request: HttpRequest, view: Callable[..., object], args: object, kwargs: object
+    ) -> None:
+        send: SendEarlyLinksSync | None = request.META.get(EARLY_LINKS_SCOPE_KEY)
+        visit = self._visit(request) if send is not None else None
+        if send is None or visit is None:
+            return None
+        if visit.route is not None and conf.H2PUSH_LEARN:
+            visit.learned = learning.read_sync(visit.route)
+        values = _early_values(view, visit)
+        if values:
+            send(values)
+        return None
+
+    @staticmethod
+    def _visit(request: HttpRequest) -> _Visit | None:
+        """The request's route, kept for after the view; ``None`` if the route is
+        known to answer too fast for anything sent early to gain."""
         host = request.get_host()
-        early = _EarlyState(
+        visit = _Visit(
             learning.route_key(request, host),
             learning.request_origin(request, host),
             view_started=time.perf_counter(),
         )
-        request._h2push_early = early  # type: ignore[attr-defined]
-        if early.route is not None and learning.get_view_times().is_fast(
-            early.route, conf.H2PUSH_EARLY_HINTS_MIN_VIEW_MS
+        request._h2push_visit = visit  # type: ignore[attr-defined]
+        if visit.route is not None and learning.get_view_times().is_fast(
+            visit.route, conf.H2PUSH_EARLY_HINTS_MIN_VIEW_MS
         ):
-            # Its page will follow at once: a 103 now would gain nothing.
             return None
-        declared = (d.resolve().link_value() for d in declared_preloads(view))
-        values = list(dict.fromkeys(declared))
-        if early.route is not None and conf.H2PUSH_LEARN:
-            early.learned = await learning.read(early.route)
-            if early.learned is not None:
-                values.extend(v for v in early.learned.agreed if v not in values)
-        if values:
-            await send_early(values[: conf.H2PUSH_MAX_PRELOADS])
-        return None
+        return visit
+
+    def _after_view(
+        self, request: HttpRequest, response: HttpResponseBase, promises: registry.PushPromises
+    ) -> tuple[_Visit, learning.Learned | None]:
+        """Write the ``Link`` header; time the view; the route's new entry if it changed."""
+        visit: _Visit | None = request.__dict__.pop("_h2push_visit", None)
+        added = self.add_links(request, response, promises, visit.own_origin if visit else None)
+        if visit is None or visit.route is None:
+            return _NO_VISIT, None
+        elapsed_ms = (time.perf_counter() - visit.view_started) * 1000
+        learning.get_view_times().record(visit.route, elapsed_ms)
+        if visit.learned is None or not learning.is_learnable(request, response):
+            return visit, None
+        learned = visit.learned.observe(learning.learnable_links(added))
+        return visit, (learned if learned != visit.learned else None)
 
     def add_links(
         self,
@@ -191,3 +223,14 @@ class PreloadMiddleware:
             response.headers["Link"] = header
         response.push_promises = registry.PushPromises(added)  # type: ignore[attr-defined]
         return added
+
+
+_NO_VISIT = _Visit(None, "", 0.0)
+
+
+def _early_values(view: Callable[..., object], visit: _Visit) -> list[str]:
+    """The ``Link`` values known before the view: declared first, then learned."""
+    values = list(dict.fromkeys(d.resolve().link_value() for d in declared_preloads(view)))
+    if visit.learned is not None:
+        values.extend(v for v in visit.learned.agreed if v not in values)
+    return values[: conf.H2PUSH_MAX_PRELOADS]

@@ -33,8 +33,13 @@ Links = tuple[str, ...]
 
 
 class LearnedStore(Protocol):
+    """Both ways in: ``get``/``set`` for async code (ASGI), ``get_sync``/``set_sync``
+    for sync code (WSGI, where a thread hop would cost more than the call)."""
+
     async def get(self, route: str) -> Links: ...
     async def set(self, route: str, links: Links) -> None: ...
+    def get_sync(self, route: str) -> Links: ...
+    def set_sync(self, route: str, links: Links) -> None: ...
 
 
 class MemoryStore:
@@ -45,12 +50,18 @@ class MemoryStore:
         self._routes: OrderedDict[str, Links] = OrderedDict()
 
     async def get(self, route: str) -> Links:
+        return self.get_sync(route)
+
+    async def set(self, route: str, links: Links) -> None:
+        self.set_sync(route, links)
+
+    def get_sync(self, route: str) -> Links:
         links = self._routes.get(route, ())
         if links:
             self._routes.move_to_end(route)
         return links
 
-    async def set(self, route: str, links: Links) -> None:
+    def set_sync(self, route: str, links: Links) -> None:
         if not links:
             self._routes.pop(route, None)
             return
@@ -75,14 +86,27 @@ class CacheStore:
         return "h2push:learned:" + hashlib.sha256(route.encode()).hexdigest()[:32]
 
     async def get(self, route: str) -> Links:
-        links = await caches[self.alias].aget(self._key(route))
-        return tuple(links) if isinstance(links, (list, tuple)) else ()
+        return _links(await caches[self.alias].aget(self._key(route)))
+
+    def get_sync(self, route: str) -> Links:
+        return _links(caches[self.alias].get(self._key(route)))
 
     async def set(self, route: str, links: Links) -> None:
         if links:
             await caches[self.alias].aset(self._key(route), links)
         else:
             await caches[self.alias].adelete(self._key(route))
+
+    def set_sync(self, route: str, links: Links) -> None:
+        if links:
+            caches[self.alias].set(self._key(route), links)
+        else:
+            caches[self.alias].delete(self._key(route))
+
+
+def _links(value: object) -> Links:
+    """A stored value as links; anything else (a foreign or damaged entry) as none."""
+    return tuple(value) if isinstance(value, (list, tuple)) else ()
 
 
 class ViewTimes:
