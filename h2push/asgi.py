@@ -35,7 +35,8 @@ class H2PushMiddleware(DeliveryMiddleware):
     ``copy_headers``: request headers each promised request copies (default: the
     ``H2PUSH_COPY_HEADERS`` setting). ``early_hints`` (``H2PUSH_EARLY_HINTS``),
     ``push_budget`` (``H2PUSH_PUSH_BUDGET``) and ``push_digest``
-    (``H2PUSH_PUSH_DIGEST``, signed with a key derived from ``SECRET_KEY``) likewise.
+    (``H2PUSH_PUSH_DIGEST``, signed with a key derived from ``SECRET_KEY``) and
+    ``informational_hints`` (``H2PUSH_EARLY_HINTS_AS_INFORMATIONAL``) likewise.
     ``lifespan``: answer the ASGI lifespan protocol here, for apps such as Django's
     handler that reject it; pass ``False`` to forward it.
     """
@@ -49,6 +50,7 @@ class H2PushMiddleware(DeliveryMiddleware):
         copy_headers: Iterable[str] | None = None,
         push_budget: int | None = None,
         push_digest: bool | None = None,
+        informational_hints: bool | None = None,
         lifespan: bool = True,
     ) -> None:
         refuse_invalid_settings()
@@ -58,6 +60,7 @@ class H2PushMiddleware(DeliveryMiddleware):
         self._copy_headers_setting = None if copy_headers is None else tuple(copy_headers)
         self._push_budget_setting = push_budget
         self._push_digest_setting = push_digest
+        self._informational_setting = informational_hints
 
     @property
     def push_enabled(self) -> bool:
@@ -72,6 +75,11 @@ class H2PushMiddleware(DeliveryMiddleware):
     def copy_headers(self) -> frozenset[bytes]:
         names = self._copy_headers_setting
         return header_names(conf.H2PUSH_COPY_HEADERS if names is None else names)
+
+    @property
+    def informational_hints(self) -> bool:
+        setting = self._informational_setting
+        return conf.H2PUSH_EARLY_HINTS_AS_INFORMATIONAL if setting is None else setting
 
     @property
     def push_budget(self) -> int:

@@ -152,6 +152,15 @@ _RULES: list[tuple[str, str, Callable[[Any], bool], str, str]] = [
         "response is cached for the connection, not for the user. Remove them.",
     ),
     (
+        "H2PUSH_EARLY_HINTS_AS_INFORMATIONAL",
+        "h2push.E014",
+        _is_bool,
+        "True or False",
+        "Set it to True only under a server that takes a 103 as an "
+        "http.response.informational message without advertising it (Gunicorn's "
+        "ASGI worker).",
+    ),
+    (
         "H2PUSH_LEARN_TIMEOUT_MS",
         "h2push.E013",
         _is_duration,

@@ -24,6 +24,7 @@ DEFAULTS: dict[str, Any] = {
     "H2PUSH_COPY_HEADERS": DEFAULT_COPY_HEADERS,
     "H2PUSH_EARLY_HINTS": True,
     "H2PUSH_EARLY_HINTS_MIN_VIEW_MS": 10,
+    "H2PUSH_EARLY_HINTS_AS_INFORMATIONAL": False,
     "H2PUSH_LEARN": True,
     "H2PUSH_LEARNED_ROUTES": 500,
     "H2PUSH_LEARN_CACHE": None,
@@ -76,6 +77,10 @@ class Settings:
     @property
     def H2PUSH_EARLY_HINTS_MIN_VIEW_MS(self) -> float:
         return float(_get("H2PUSH_EARLY_HINTS_MIN_VIEW_MS"))
+
+    @property
+    def H2PUSH_EARLY_HINTS_AS_INFORMATIONAL(self) -> bool:
+        return bool(_get("H2PUSH_EARLY_HINTS_AS_INFORMATIONAL"))
 
     @property
     def H2PUSH_LEARN(self) -> bool:

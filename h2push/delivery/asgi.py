@@ -14,7 +14,8 @@ one 103 Early Hints response carries them.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Iterator, Sequence
+import logging
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
 
 from h2push.contract import (
@@ -30,6 +31,7 @@ from h2push.contract import (
 )
 from h2push.delivery import digest
 from h2push.delivery.budget import PushBudget
+from h2push.delivery.navigation import wants_hints
 from h2push.lifespan import answer_lifespan
 from h2push.linkheader import (
     MAX_HOST_LENGTH,
@@ -41,6 +43,27 @@ from h2push.linkheader import (
 )
 
 __all__ = ["DeliveryMiddleware", "early_hint_links", "mark_nopush", "push_paths"]
+
+logger = logging.getLogger("h2push")
+
+# Gunicorn's ASGI worker takes a 103 as this message, before the response starts.
+INFORMATIONAL = "http.response.informational"
+
+
+_refusal_logged = False
+
+
+def _log_refused_hint(error: Exception) -> None:
+    global _refusal_logged
+    if _refusal_logged:
+        return  # once per process: the server will refuse it every time
+    _refusal_logged = True
+    logger.warning(
+        "The server refused an http.response.informational 103 (%s: %s); turn "
+        "H2PUSH_EARLY_HINTS_AS_INFORMATIONAL off for this server.",
+        type(error).__name__,
+        error,
+    )
 
 
 def _request_origin(scope: Scope) -> tuple[str, str | None]:
@@ -140,6 +163,10 @@ class DeliveryMiddleware:
     - ``push_budget``: pushes in flight per connection at most.
     - ``digest_key``: keep a signed cookie of what was pushed and skip those
       pushes next time; ``None`` turns the digest off.
+    - ``informational_hints``: where the server advertises no early-hint
+      extension, send the 103 as an ``http.response.informational`` message, which
+      Gunicorn's ASGI worker accepts without advertising it. A server that refuses
+      the message costs the request its hint, never its page.
     - ``lifespan``: answer the ASGI lifespan protocol here, for apps such as
       Django's handler that reject it; ``False`` forwards it.
 
@@ -156,10 +183,12 @@ class DeliveryMiddleware:
         copy_headers: Iterable[str] = DEFAULT_COPY_HEADERS,
         push_budget: int = 32,
         digest_key: bytes | None = None,
+        informational_hints: bool = False,
         lifespan: bool = True,
     ) -> None:
         self.app = app
         self.answers_lifespan = lifespan
+        self._informational_hints = informational_hints
         self._push = push
         self._early_hints = early_hints
         self._copy_headers = header_names(tuple(copy_headers))
@@ -174,6 +203,10 @@ class DeliveryMiddleware:
     @property
     def early_hints(self) -> bool:
         return self._early_hints
+
+    @property
+    def informational_hints(self) -> bool:
+        return self._informational_hints
 
     @property
     def copy_headers(self) -> frozenset[bytes]:
@@ -206,7 +239,10 @@ class DeliveryMiddleware:
         extensions = scope.get("extensions") or {}
         can_push = PUSH_EXTENSION in extensions and self.push_enabled and not _from_browser(scope)
         early = scope["method"] == "GET" and self.early_hints
-        can_hint = early and EARLY_HINT_EXTENSION in extensions
+        hint_by = _hint_message(extensions, self.informational_hints) if early else None
+        if hint_by is not None and not wants_hints(scope.get("headers", ())):
+            hint_by = None
+        can_hint = hint_by is not None
         host = _request_origin(scope)[1]
         if not (can_push or can_hint) or (host is not None and len(host) > MAX_HOST_LENGTH):
             await self.app(scope, receive, send)
@@ -219,7 +255,7 @@ class DeliveryMiddleware:
             finally:
                 self.budget.release(_connection(scope))
             return
-        responder = _Responder(self, scope, send, can_push=can_push, can_hint=can_hint)
+        responder = _Responder(self, scope, send, can_push=can_push, hint_by=hint_by)
         if early:
             scope = {**scope, EARLY_LINKS_SCOPE_KEY: responder.send_early_links}
         try:
@@ -227,6 +263,13 @@ class DeliveryMiddleware:
         finally:
             if scope.get("client") is None and responder.pushed:
                 self.budget.forget(responder.connection)
+
+
+def _hint_message(extensions: Mapping[str, object], informational: bool) -> str | None:
+    """The message type that carries a 103 on this server, if any."""
+    if EARLY_HINT_EXTENSION in extensions:
+        return EARLY_HINT_EXTENSION
+    return INFORMATIONAL if informational else None
 
 
 def _connection(scope: Scope) -> Hashable:
@@ -253,7 +296,7 @@ class _Responder:
         send: Send,
         *,
         can_push: bool,
-        can_hint: bool,
+        hint_by: str | None,
     ) -> None:
         self.scope = scope
         self._send = send
@@ -261,7 +304,8 @@ class _Responder:
         # gets a budget of its own rather than one shared by all such connections.
         self.connection = _connection(scope) or ("request", id(self))
         self.can_push = can_push
-        self.can_hint = can_hint
+        self.can_hint = hint_by is not None
+        self.hint_by = hint_by
         self.budget = middleware.budget
         self.copy_headers = middleware.copy_headers
         self._copied: list[tuple[bytes, bytes]] | None = None
@@ -295,7 +339,17 @@ class _Responder:
             links = early_hint_links(link_values, self.scope)
             if links:
                 self.hinted = True
-                await self._send({"type": EARLY_HINT_EXTENSION, "links": links})
+                await self._send_hint(links)
+
+    async def _send_hint(self, links: list[bytes]) -> None:
+        if self.hint_by == EARLY_HINT_EXTENSION:
+            await self._send({"type": EARLY_HINT_EXTENSION, "links": links})
+            return
+        headers = [(b"link", link) for link in links]
+        try:
+            await self._send({"type": INFORMATIONAL, "status": 103, "headers": headers})
+        except Exception as error:  # a server that does not take the message after all
+            _log_refused_hint(error)
 
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
