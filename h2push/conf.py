@@ -26,6 +26,7 @@ DEFAULTS: dict[str, Any] = {
     "H2PUSH_EARLY_HINTS_MIN_VIEW_MS": 10,
     "H2PUSH_EARLY_HINTS_AS_INFORMATIONAL": False,
     "H2PUSH_LEARN": True,
+    "H2PUSH_DISCOVER": True,
     "H2PUSH_LEARNED_ROUTES": 500,
     "H2PUSH_LEARN_CACHE": None,
     "H2PUSH_LEARN_TIMEOUT_MS": 100,
@@ -85,6 +86,10 @@ class Settings:
     @property
     def H2PUSH_LEARN(self) -> bool:
         return bool(_get("H2PUSH_LEARN"))
+
+    @property
+    def H2PUSH_DISCOVER(self) -> bool:
+        return bool(_get("H2PUSH_DISCOVER"))
 
     @property
     def H2PUSH_LEARNED_ROUTES(self) -> int:

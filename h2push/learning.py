@@ -60,6 +60,7 @@ __all__ = [
     "is_learnable",
     "is_static",
     "learnable_links",
+    "names_missing_static_file",
     "open_store",
     "read",
     "read_sync",
@@ -143,6 +144,15 @@ def _is_static_url(url: str, static_url: str) -> bool:
     if has_dot_segments(path):
         return False
     return _static_file_exists(unquote(path[len(urlsplit(static_url).path) :]))
+
+
+def names_missing_static_file(preload: Preload) -> bool:
+    """Whether the URL lies under ``STATIC_URL`` but names no static file."""
+    static_url = settings.STATIC_URL or ""
+    url = preload.url
+    if not static_url or not url.startswith(static_url) or len(url) > MAX_URL_LENGTH:
+        return False
+    return not _is_static_url(url, static_url)
 
 
 def _static_file_exists(name: str) -> bool:

@@ -46,7 +46,9 @@ class Link:
 
     @property
     def is_preload(self) -> bool:
-        return "preload" in self.rels
+        """``rel=preload``, or ``rel=modulepreload`` (a preload of a module script)."""
+        rels = self.rels
+        return "preload" in rels or "modulepreload" in rels
 
     @property
     def nopush(self) -> bool:

@@ -10,9 +10,9 @@ from urllib.parse import urlsplit
 
 from django.utils.encoding import iri_to_uri
 
-from h2push.linkheader import MAX_URL_LENGTH
+from h2push.linkheader import MAX_URL_LENGTH, parse_link
 
-__all__ = ["DESTINATIONS", "Preload", "destination_for", "preload"]
+__all__ = ["DESTINATIONS", "Preload", "destination_for", "preload", "preload_from_link"]
 
 # The `as` values of the Fetch standard that `rel=preload` accepts.
 DESTINATIONS = frozenset(
@@ -67,6 +67,7 @@ _DESTINATION_BY_EXTENSION = {
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _FORBIDDEN_SCHEMES = frozenset({"javascript", "data", "vbscript"})
 _CROSSORIGIN_VALUES = frozenset({"anonymous", "use-credentials"})
+_MIME_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*")
 
 
 def destination_for(url: str) -> str:
@@ -100,13 +101,17 @@ class Preload:
 
     ``as_`` defaults to the destination guessed from the file extension;
     ``crossorigin`` defaults to ``"anonymous"`` where the destination needs CORS.
-    ``nopush`` keeps the preload link but tells servers not to push it.
+    ``nopush`` keeps the preload link but tells servers not to push it. ``type_``
+    is the link's ``type`` (a font's ``font/woff2``, so a browser that cannot use it
+    skips it); ``module`` asks for a module script (``rel=modulepreload``).
     """
 
     url: str
     as_: str = ""
     crossorigin: str | None = None
     nopush: bool = False
+    type_: str | None = None
+    module: bool = False
     _link_value: str = field(init=False, repr=False, compare=False, default="")
     _origin: str | None = field(init=False, repr=False, compare=False, default=None)
 
@@ -124,13 +129,17 @@ class Preload:
             )
         object.__setattr__(self, "as_", as_)
         crossorigin = self.crossorigin
-        if crossorigin is None and (as_ in _CORS_DESTINATIONS or extension in _CORS_EXTENSIONS):
+        # A module script's credentials mode is the tag's own: copy, never guess.
+        cors = as_ in _CORS_DESTINATIONS or extension in _CORS_EXTENSIONS
+        if crossorigin is None and cors and not self.module:
             crossorigin = "anonymous"
         if crossorigin is not None and crossorigin not in _CROSSORIGIN_VALUES:
             raise ValueError(
                 f"crossorigin must be 'anonymous' or 'use-credentials', not {crossorigin!r}."
             )
         object.__setattr__(self, "crossorigin", crossorigin)
+        if self.type_ is not None and not _MIME_TYPE.fullmatch(self.type_):
+            raise ValueError(f"type must be a MIME type such as 'font/woff2', not {self.type_!r}.")
         object.__setattr__(self, "_link_value", self._format_link_value())
         if parts.netloc:
             object.__setattr__(
@@ -147,27 +156,62 @@ class Preload:
         return self._link_value
 
     def _format_link_value(self) -> str:
-        value = f"<{self.url}>; rel=preload; as={self.as_}"
+        if self.module:
+            value = f"<{self.url}>; rel=modulepreload"  # its destination is a script
+        else:
+            value = f"<{self.url}>; rel=preload; as={self.as_}"
         if self.crossorigin == "anonymous":
             value += "; crossorigin"
         elif self.crossorigin:
             value += f"; crossorigin={self.crossorigin}"
+        if self.type_:
+            value += f"; type={self.type_}"
         if self.nopush:
             value += "; nopush"
         return value
 
 
 def preload(
-    url: str, as_: str = "", crossorigin: str | None = None, nopush: bool = False
+    url: str,
+    as_: str = "",
+    crossorigin: str | None = None,
+    nopush: bool = False,
+    type_: str | None = None,
+    module: bool = False,
 ) -> Preload:
     """A :class:`Preload`, shared between requests that name the same one: pages
     register the same assets on every request, and checking a URL is not free."""
     if len(url) > MAX_URL_LENGTH:
         # No page's shared asset; a URL built from the request must not fill the cache.
-        return Preload(url, as_, crossorigin, nopush)
-    return _shared_preload(url, as_, crossorigin, nopush)
+        return Preload(url, as_, crossorigin, nopush, type_, module)
+    return _shared_preload(url, as_, crossorigin, nopush, type_, module)
 
 
 @lru_cache(maxsize=4096)
-def _shared_preload(url: str, as_: str, crossorigin: str | None, nopush: bool) -> Preload:
-    return Preload(url, as_, crossorigin, nopush)
+def _shared_preload(
+    url: str, as_: str, crossorigin: str | None, nopush: bool, type_: str | None, module: bool
+) -> Preload:
+    return Preload(url, as_, crossorigin, nopush, type_, module)
+
+
+@lru_cache(maxsize=1024)
+def preload_from_link(value: str) -> Preload | None:
+    """The :class:`Preload` a ``Link`` value of h2push's own asks for; ``None`` for
+    anything else (or anything unsafe)."""
+    link = parse_link(value)
+    if link is None or not link.is_preload:
+        return None
+    params = link.params
+    # A bare ``crossorigin`` (or an empty value) means anonymous.
+    crossorigin = (params["crossorigin"] or "anonymous") if "crossorigin" in params else None
+    try:
+        return preload(
+            link.url,
+            params.get("as") or "",
+            crossorigin,
+            "nopush" in params,
+            params.get("type"),
+            "modulepreload" in link.rels,
+        )
+    except ValueError:
+        return None
