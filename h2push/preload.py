@@ -9,6 +9,7 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from django.utils.encoding import iri_to_uri
+from django.utils.html import escape
 
 from h2push.linkheader import MAX_URL_LENGTH, parse_link
 
@@ -150,6 +151,12 @@ class Preload:
     def origin(self) -> str | None:
         """``scheme://host[:port]`` for an absolute URL, ``None`` for a relative one."""
         return self._origin
+
+    def __str__(self) -> str:  # a template shows a preload as its URL, never as a repr
+        return self.url
+
+    def __html__(self) -> str:  # what autoescaping (Django's and Jinja2's) inserts
+        return escape(self.url)
 
     def link_value(self) -> str:
         """The RFC 8288 ``Link`` header value that asks for this preload."""
