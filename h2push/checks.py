@@ -213,3 +213,69 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
             )
         )
     return errors
+
+
+def check_static_names(
+    app_configs: Sequence[Any] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """``h2push.W002``: a ``@push_static`` name that no static file answers to.
+
+    Such a view would preload (and push) a 404 on every request; Django only finds
+    out when ``static()`` is called, and the default storage never does.
+    """
+    from django.urls import get_resolver
+
+    from h2push.decorators import declared_preloads
+
+    try:
+        patterns = list(get_resolver().url_patterns)
+    except Exception:  # Django's own URL checks report a URLconf that fails
+        return []
+    warnings: list[CheckMessage] = []
+    seen: set[tuple[str, str]] = set()
+    for dotted_path, view in _views(patterns):
+        for declaration in declared_preloads(view):
+            key = (dotted_path, declaration.target)
+            if not declaration.is_static or key in seen:
+                continue
+            seen.add(key)
+            if not _names_static_file(declaration.target):
+                warnings.append(_unknown_static_name(dotted_path, declaration.target))
+    return warnings
+
+
+def _views(patterns: Sequence[Any]) -> list[tuple[str, Any]]:
+    """``(dotted path, view)`` of every URL pattern, includes followed."""
+    from django.urls import URLPattern, URLResolver
+
+    found: list[tuple[str, Any]] = []
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            found.extend(_views(pattern.url_patterns))
+        elif isinstance(pattern, URLPattern):
+            found.append((pattern.lookup_str, pattern.callback))
+    return found
+
+
+def _names_static_file(name: str) -> bool:
+    from django.contrib.staticfiles import finders
+    from django.contrib.staticfiles.storage import staticfiles_storage
+
+    # static() keeps a query or fragment after the name; the file is the part before.
+    name = re.split(r"[?#]", name, maxsplit=1)[0]
+    if finders.find(name) is not None:  # what development serves
+        return True
+    try:  # after collectstatic, what the storage (and its manifest) holds
+        return bool(settings.STATIC_ROOT) and bool(staticfiles_storage.exists(name))
+    except Exception:  # a storage that cannot answer is no evidence either way
+        return True
+
+
+def _unknown_static_name(dotted_path: str, name: str) -> Warning:
+    return Warning(
+        f"{dotted_path} declares @push_static({name!r}), but no static file has that name, "
+        "so every response of the view would preload (and push) a missing file.",
+        hint="Correct the name (it is relative to the static files folders, as in "
+        "{% static %}), or add the file where the static files finders look.",
+        id="h2push.W002",
+    )
