@@ -31,7 +31,15 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "testproject" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
-    }
+    },
+    # Jinja2 templates (the discovery demo's): static(), url() and h2push's
+    # push_static() and push_url() globals. Django's engine stays first.
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "testproject" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "h2push.jinja2.environment"},
+    },
 ]
 
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}

@@ -13,4 +13,10 @@ urlpatterns = [
     path("slow/", views.slow, name="slow"),
     path("slow/declared/", views.slow_declared, name="slow-declared"),
     path("api/menu.json", views.menu, name="menu"),
+    path("discovery/", views.discovery, name="discovery"),
+    path("discovery/jinja2/", views.discovery_jinja2, name="discovery-jinja2"),
+    path("discovery/cached/", views.discovery_cached, name="discovery-cached"),
+    path("discovery/cached-tag/", views.discovery_cached_tag, name="discovery-cached-tag"),
+    path("discovery/theme/", views.discovery_theme, name="discovery-theme"),
+    path("cms/<path:slug>/", views.cms, name="cms"),
 ]

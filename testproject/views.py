@@ -83,3 +83,49 @@ async def slow_declared(request: HttpRequest) -> HttpResponse:
     """Declares its assets with the decorator: hinted before it runs, on every visit."""
     await asyncio.sleep(_delay_seconds(request))
     return render(request, "plain.html", {"form": "@push_static, hinted before the view runs"})
+
+
+# Discovery: pages that name their assets with {% static %} (or Jinja2's static())
+# only. h2push finds the assets in the HTML they send.
+
+
+async def discovery(request: HttpRequest) -> HttpResponse:
+    """A stylesheet with a web font, a classic and a module script, all by ``{% static %}``."""
+    await asyncio.sleep(_delay_seconds(request))
+    return render(request, "discovery/page.html")
+
+
+async def discovery_jinja2(request: HttpRequest) -> HttpResponse:
+    """The same page from a Jinja2 template (``static()`` only)."""
+    await asyncio.sleep(_delay_seconds(request))
+    return render(request, "discovery/page.html", using="jinja2")
+
+
+async def discovery_cached(request: HttpRequest) -> HttpResponse:
+    """The scripts come from a ``{% cache %}`` fragment."""
+    await asyncio.sleep(_delay_seconds(request))
+    return render(request, "discovery/cached.html")
+
+
+async def discovery_cached_tag(request: HttpRequest) -> HttpResponse:
+    """A ``{% push_static %}`` inside a ``{% cache %}`` fragment: a cache hit registers nothing."""
+    await asyncio.sleep(_delay_seconds(request))
+    return render(request, "discovery/cached_tag.html")
+
+
+# The stylesheets ?theme= may name: only existing files, never the request's text.
+THEMES = {"light": "css/theme-light.css", "dark": "css/theme-dark.css"}
+
+
+async def discovery_theme(request: HttpRequest) -> HttpResponse:
+    """Its stylesheet's name changes with ``?theme=``, as a deploy changes a hashed name."""
+    await asyncio.sleep(_delay_seconds(request))
+    stylesheet = THEMES.get(request.GET.get("theme", ""), THEMES["light"])
+    return render(request, "discovery/theme.html", {"stylesheet": stylesheet})
+
+
+async def cms(request: HttpRequest, slug: str) -> HttpResponse:
+    """A catch-all route, as a CMS has: galleries and articles load different scripts."""
+    await asyncio.sleep(_delay_seconds(request))
+    template = "cms/gallery.html" if slug.startswith("gallery/") else "cms/article.html"
+    return render(request, template, {"title": slug})
