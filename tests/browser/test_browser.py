@@ -29,7 +29,6 @@ requested only after the page arrived: the control that shows the checks can fai
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -37,11 +36,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography import x509
 from playwright.sync_api import BrowserContext, Playwright, sync_playwright
 
-from h2push.devcert import spki_pin
 from tests.support.apps.browser_recorder import ENV_VAR, read_events
+from tests.support.browser import (
+    certificate_pin,
+    launch_profile,
+    navigation_entry,
+    require_chromium,
+    resource_entries,
+)
 from tests.support.constants import BROWSER_SETTINGS, STATIC_DIR
 from tests.support.processes import ServerProcess
 from tests.support.proxy import DelayProxy
@@ -49,17 +53,6 @@ from tests.support.servers import H2ServerFactory
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # Each way, between browser and server (a round trip gains twice this).
 DELAY_SECONDS = 0.008
 # The view's sleep. Long enough that "the stylesheet arrived while the view slept"
@@ -69,7 +62,6 @@ VIEW_MS = 1500
 # "Long before the page": the stylesheet's request (and the 103) at least this much
 # before the page's response started.
 MARGIN_MS = VIEW_MS / 3
-TIMEOUT_MS = 20_000
 
 CSS = "/static/css/base.css"
 JS = "/static/js/app.js"
@@ -79,27 +71,6 @@ SIZES = {
 }
 # --accent in base.css (#0b7a75), the colour of the page's <h1> once it is styled.
 ACCENT = "rgb(11, 122, 117)"
-
-RESOURCES_JS = """() => performance.getEntriesByType('resource').map(e => ({
-    path: new URL(e.name).pathname,
-    initiatorType: e.initiatorType,
-    transferSize: e.transferSize,
-    decodedBodySize: e.decodedBodySize,
-    nextHopProtocol: e.nextHopProtocol,
-}))"""
-NAVIGATION_JS = """() => {
-    const n = performance.getEntriesByType('navigation')[0];
-    return {
-        nextHopProtocol: n.nextHopProtocol,
-        responseStatus: n.responseStatus,
-        requestStart: n.requestStart,
-        firstInterimResponseStart: n.firstInterimResponseStart,
-        finalResponseHeadersStart: n.finalResponseHeadersStart,
-        responseEnd: n.responseEnd,
-        duration: n.duration,
-    };
-}"""
-
 
 # ------------------------------------------------------------------------ fixtures
 
@@ -125,14 +96,11 @@ class Site:
 def site(
     h2server_session_factory: H2ServerFactory, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Site]:
-    assert os.access(CHROMIUM, os.X_OK), (
-        f"{CHROMIUM} is missing: scripts/test.sh installs Debian's chromium package"
-    )
+    require_chromium()
     events_path = tmp_path_factory.mktemp("browser") / "events.txt"
     server = h2server_session_factory(settings=BROWSER_SETTINGS, env={ENV_VAR: str(events_path)})
     assert server.certfile is not None
-    certificate = x509.load_pem_x509_certificate(server.certfile.read_bytes())
-    pin = spki_pin(certificate)
+    pin = certificate_pin(server.certfile)
     # The pin the browser trusts is the one the server announces for its certificate.
     assert f"SPKI pin: {pin}" in server.output(), server.output()
     with DelayProxy(server.host, server.port, delay=DELAY_SECONDS) as proxy:
@@ -153,17 +121,7 @@ def new_profile(
     contexts: list[BrowserContext] = []
 
     def launch() -> BrowserContext:
-        profile = tmp_path / f"profile-{len(contexts)}"
-        context = playwright.chromium.launch_persistent_context(
-            str(profile),
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[*CHROMIUM_FLAGS, f"--ignore-certificate-errors-spki-list={site.pin}"],
-            # Trust comes from the pin only: never ignore certificate errors.
-            ignore_https_errors=False,
-            timeout=TIMEOUT_MS,
-        )
-        context.set_default_timeout(TIMEOUT_MS)
+        context = launch_profile(playwright, tmp_path / f"profile-{len(contexts)}", site.pin)
         contexts.append(context)
         return context
 
@@ -221,8 +179,8 @@ def visit(context: BrowserContext, site: Site, path: str) -> Visit:
     assert response.status == 200, response.status
     # The page's script lists each resource once DOMContentLoaded fired.
     page.wait_for_selector("#resource-timing li")
-    resources = {entry["path"]: entry for entry in page.evaluate(RESOURCES_JS)}
-    navigation = page.evaluate(NAVIGATION_JS)
+    resources = resource_entries(page)
+    navigation = navigation_entry(page)
     title = page.title()
     heading_color = page.eval_on_selector("h1", "h => getComputedStyle(h).color")
     listed = page.eval_on_selector_all(
