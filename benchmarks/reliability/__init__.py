@@ -16,6 +16,8 @@ with :mod:`benchmarks.reliability.settings` and runs, each part bounded in time:
 ``fault-e``, ``fault-f`` (:mod:`~benchmarks.reliability.inputs`)
     a dead Redis as the learned store (on a second server), and hostile inputs: a
     17,000-character preload URL, a path with dot segments, 600 Host ports.
+``fault-g`` (:mod:`~benchmarks.reliability.faults`)
+    a connection left idle until the server closes it: it must say GOAWAY first.
 
 After each fault a new connection must load normal pages with their pushes. The run
 prints a table and exits with status 1 if any part lost a page, got an unexpected
@@ -35,6 +37,7 @@ from pathlib import Path
 from benchmarks.reliability.faults import (
     Fault,
     cut_connections,
+    idle_connection,
     never_read,
     push_resets,
     raise_after_hint,
@@ -58,6 +61,7 @@ FAULTS: list[tuple[str, str, Fault]] = [
     ("fault-c", "a client that never reads", never_read),
     ("fault-d", "a view that raises after its 103", raise_after_hint),
     ("fault-f", "bad inputs: long URL, dot segments, 600 Host ports", bad_inputs),
+    ("fault-g", "a connection left idle, then closed by the server", idle_connection),
 ]
 LOG_EXCERPT_LINES = 12
 
@@ -94,7 +98,7 @@ def observe(server: ServerProcess, part: Part, body: Callable[[], None]) -> Part
 
 
 def run_main_server(workdir: Path, plan: Plan) -> tuple[list[Part], Memory | None]:
-    """Load, soak and the faults a and b to d and f, all on one server."""
+    """Load, soak and every fault but the dead store, all on one server."""
     parts: list[Part] = []
     memory: Memory | None = None
     with run_server(workdir, "main") as server:
@@ -145,7 +149,7 @@ def run(options: argparse.Namespace) -> int:
         # otherwise share the two cores.
         dead = run_dead_store(workdir, plan)
     # The table lists the faults in their letters' order, whatever order they ran in.
-    parts.insert(len(parts) - 1, dead)
+    parts.insert([part.name for part in parts].index("fault-f"), dead)
     seconds = time.monotonic() - started
     log("")
     print_report(parts, memory, seconds)

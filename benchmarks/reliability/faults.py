@@ -21,10 +21,17 @@ from benchmarks.reliability.rawh2 import Events, RawClosed, RawH2
 from benchmarks.reliability.servers import HOST, rss_kb
 from benchmarks.reliability.tally import Part
 from benchmarks.reliability.traffic import LOAD_PAGES, health_check, open_connection, send_batch
-from h2push.probe import ProbeError
+from h2push.probe import ProbeError, error_code_name
 from tests.support.processes import ServerProcess
 
-__all__ = ["Fault", "cut_connections", "never_read", "push_resets", "raise_after_hint"]
+__all__ = [
+    "Fault",
+    "cut_connections",
+    "idle_connection",
+    "never_read",
+    "push_resets",
+    "raise_after_hint",
+]
 
 #: A fault: run it against this server, within this plan, counting into this part.
 Fault = Callable[[ServerProcess, Plan, Part], None]
@@ -191,3 +198,45 @@ def raise_after_hint(server: ServerProcess, plan: Plan, part: Part) -> None:
         f"{plan.raise_requests} requests to a view that raises after its 103: "
         f"{part.tally.expected_errors} answered the expected 500"
     )
+
+
+def idle_connection(server: ServerProcess, plan: Plan, part: Part) -> None:
+    """(g) A connection left idle after a page, as a browser leaves one between two
+    clicks. A server may close it, but RFC 9113 (section 9.1) says it should send
+    GOAWAY first: a client whose next request crosses the close then knows it was
+    not processed and can send it again, instead of losing it."""
+    client = RawH2(HOST, server.port)
+    streams = _Streams(client, ["/decorated/"], cancel_pushes=False)
+    goaway: str | None = None
+    closed_after: float | None = None
+
+    def watch(events: Events) -> bool:
+        nonlocal goaway
+        for event in events:
+            if isinstance(event, h2.events.ConnectionTerminated):
+                goaway = error_code_name(event.error_code or 0)
+        return False  # Watch for the whole time.
+
+    try:
+        client.read_until(streams.see, 10.0)
+        streams.count(part)
+        idle_from = time.monotonic()
+        try:
+            client.read_until(watch, plan.idle_seconds)
+        except RawClosed:
+            closed_after = time.monotonic() - idle_from
+            # Hang up at once, as a browser does: a client that kept its end open
+            # would leave the server's TLS shutdown waiting. Then stay for the rest
+            # of the time, so that whatever the server logs about it is seen.
+            client.cut()
+            time.sleep(max(plan.idle_seconds - closed_after, 0.0))
+    finally:
+        client.close()
+    if closed_after is None:
+        detail = f"still open after {plan.idle_seconds:g} s idle"
+    else:
+        detail = f"closed after {closed_after:.1f} s idle, GOAWAY: {goaway or 'none'}"
+    part.check(
+        "GOAWAY before closing an idle connection", closed_after is None or bool(goaway), detail
+    )
+    part.notes.append(f"one page, then the connection left idle for {plan.idle_seconds:g} s")

@@ -15,10 +15,9 @@ __all__ = ["FULL", "QUICK", "Plan"]
 
 @dataclass(frozen=True)
 class Plan:
-    # Load: this many connections, all open at once, in a few threads; each
-    # connection loads ``load_rounds`` batches of ``load_batch`` multiplexed pages.
+    # Load: this many connections, all open at once, a thread each; each connection
+    # loads ``load_rounds`` batches of ``load_batch`` multiplexed pages.
     load_connections: int
-    load_threads: int
     load_rounds: int
     load_batch: int
     load_seconds: float
@@ -43,11 +42,13 @@ class Plan:
     dead_store_pages: int
     host_ports: int
     long_url_length: int
+    # Longer than the 5 s after which Hypercorn closes an idle connection, plus the
+    # 1 s runh2server gives the TLS shutdown that follows.
+    idle_seconds: float = 8.0
 
 
 FULL = Plan(
     load_connections=100,
-    load_threads=10,
     load_rounds=4,
     load_batch=10,
     load_seconds=150.0,
@@ -56,7 +57,7 @@ FULL = Plan(
     soak_per_connection=500,
     soak_batch=20,
     soak_push_every=4,
-    soak_seconds=720.0,
+    soak_seconds=900.0,
     soak_sample_seconds=10.0,
     fault_seconds=90.0,
     push_reset_pages=40,
@@ -71,7 +72,6 @@ FULL = Plan(
 
 QUICK = Plan(
     load_connections=100,
-    load_threads=10,
     load_rounds=1,
     load_batch=5,
     load_seconds=45.0,

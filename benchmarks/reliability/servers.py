@@ -43,9 +43,11 @@ READY_PATH = "/decorated/"
 READY_TIMEOUT = 90.0
 # What the server logs when something went wrong: Django's and h2push's ERROR records
 # (formatted by the settings' LOGGING), Hypercorn's ("ERROR: Error in ASGI
-# Framework"), and asyncio's complaints about a task or callback that failed.
+# Framework"), and asyncio's, which reach stderr unformatted through Python's
+# last-resort handler ("Unhandled exception in client_connected_cb", ...).
 ERROR_LINE = re.compile(
-    r"^(?:ERROR|CRITICAL)\b|^Task exception was never retrieved|^Exception in callback",
+    r"^(?:ERROR|CRITICAL)\b|^Unhandled exception in|^Task exception was never retrieved"
+    r"|^Exception in callback",
     re.MULTILINE,
 )
 WARNING_LINE = re.compile(r"^WARNING h2push\b", re.MULTILINE)

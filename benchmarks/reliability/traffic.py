@@ -136,6 +136,7 @@ def run_threads(
     hard_stop = deadline + 2 * PROBE_TIMEOUT
     while any(t.is_alive() for t in threads) and time.monotonic() < hard_stop:
         on_wait(workers)
+        # Joined one by one, a second in all: the threads end at about the same time.
         for thread in threads:
             thread.join(timeout=1.0 / len(threads))
     for worker, thread in zip(workers, threads, strict=True):
@@ -144,9 +145,10 @@ def run_threads(
     return workers
 
 
-def load_batches(batch_size: int) -> Iterator[list[str]]:
-    """Endless batches of push-accepting page loads, cycling through the pages."""
-    pages = itertools.cycle(LOAD_PAGES)
+def load_batches(batch_size: int, offset: int = 0) -> Iterator[list[str]]:
+    """Endless batches of push-accepting page loads, cycling through the pages from
+    the ``offset``-th on."""
+    pages = itertools.islice(itertools.cycle(LOAD_PAGES), offset, None)
     while True:
         yield [next(pages) for _ in range(batch_size)]
 

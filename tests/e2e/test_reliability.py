@@ -35,7 +35,17 @@ COUNTS_THAT_MUST_BE_ZERO = (
     "lost",
     "bad_pushes",
 )
-PARTS = ["load", "soak", "fault-a", "fault-b", "fault-c", "fault-d", "fault-e", "fault-f"]
+PARTS = [
+    "load",
+    "soak",
+    "fault-a",
+    "fault-b",
+    "fault-c",
+    "fault-d",
+    "fault-e",
+    "fault-f",
+    "fault-g",
+]
 
 
 def run_quick(report: Path) -> subprocess.CompletedProcess[str]:
