@@ -11,3 +11,4 @@ echo "== mypy";   .venv/bin/mypy
 echo "== import-linter"; .venv/bin/lint-imports
 echo "== sphinx"; .venv/bin/sphinx-build -W --keep-going -q -b html docs docs/_build/html
 echo "== pytest"; .venv/bin/pytest -n 2 "$@"
+bash scripts/test-django61.sh "$@"
