@@ -4,7 +4,7 @@
 # Extra arguments go to pytest, e.g. `bash scripts/test.sh -k push`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh chromium nghttp2-client redis-server
+bash scripts/setup.sh chromium nghttp2-client redis-server caddy
 
 echo "== ruff";   .venv/bin/ruff check . && .venv/bin/ruff format --check .
 echo "== mypy";   .venv/bin/mypy
