@@ -8,9 +8,7 @@ push, a 103 Early Hints response) is the delivery layer's business
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponseBase
@@ -19,7 +17,6 @@ from h2push import learning, registry
 from h2push.checks import refuse_invalid_settings
 from h2push.conf import conf
 from h2push.contract import EARLY_LINKS_SCOPE_KEY, SendEarlyLinks, SendEarlyLinksSync
-from h2push.decorators import declared_preloads
 from h2push.linkheader import (
     MAX_URL_LENGTH,
     join_links,
@@ -28,6 +25,7 @@ from h2push.linkheader import (
     split_links,
 )
 from h2push.preload import Preload
+from h2push.visit import Visit, without_missing_files
 
 __all__ = ["PreloadMiddleware", "merge_preload_links"]
 
@@ -74,26 +72,16 @@ def merge_preload_links(
     return (join_links(values) if values else None), added
 
 
-@dataclass
-class _Visit:
-    """One request's route, found before the view, for the middleware's turn after it."""
-
-    route: str | None
-    own_origin: str
-    view_started: float
-    # What the store held for the route; None when it was not read (or failed).
-    learned: learning.Learned | None = None
-
-
 class PreloadMiddleware:
     """Collects the preloads registered while a response is built and writes them
-    into its ``Link`` header. Runs without a thread hop under ASGI and WSGI alike.
+    into its ``Link`` header, with the static assets the route's pages agreed on.
+    Runs without a thread hop under ASGI and WSGI alike.
 
     Where the delivery layer offers an early channel (the h2push ASGI adapter on a
     server with push or Early Hints, or the WSGI adapter under a server with
     ``wsgi.early_hints``), it also sends the links known before the view runs:
-    those the view declared with a decorator and the static assets learned from the
-    route's earlier pages, so they can be pushed or hinted while the view works.
+    those the view declared with a decorator and the route's learned assets, so
+    they can be pushed or hinted while the view works.
     """
 
     sync_capable = True
@@ -108,9 +96,9 @@ class PreloadMiddleware:
         self.process_view: Callable[..., object]
         if self.is_async:
             markcoroutinefunction(self)
-            self.process_view = self.send_early_links
+            self.process_view = self.before_view
         else:
-            self.process_view = self.send_early_links_sync
+            self.process_view = self.before_view_sync
         learning.open_store()
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
@@ -122,9 +110,9 @@ class PreloadMiddleware:
         finally:
             registry.deactivate(token)
         assert isinstance(response, HttpResponseBase)
-        visit, learned = self._after_view(request, response, promises)
-        if learned is not None and visit.route is not None:
-            learning.write_sync(visit.route, learned)
+        route, learned = self.after_view(request, response, promises)
+        if route is not None and learned is not None:
+            learning.write_sync(route, learned)
         return response
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
@@ -133,87 +121,67 @@ class PreloadMiddleware:
             response: HttpResponseBase = await self.get_response(request)  # type: ignore[misc]
         finally:
             registry.deactivate(token)
-        visit, learned = self._after_view(request, response, promises)
-        if learned is not None and visit.route is not None:
-            await learning.write(visit.route, learned)
+        route, learned = self.after_view(request, response, promises)
+        if route is not None and learned is not None:
+            await learning.write(route, learned)
         return response
 
-    async def send_early_links(
+    async def before_view(
         self, request: HttpRequest, view: Callable[..., object], args: object, kwargs: object
     ) -> None:
+        visit = request._h2push_visit = Visit.begin(request)  # type: ignore[attr-defined]
+        if visit.reads_store and visit.route is not None:
+            visit.learned = await learning.read(visit.route)
         # The delivery layer offers the channel only where something can go out
         # early (a GET, with Early Hints on, on a server that can push or hint).
         send: SendEarlyLinks | None = getattr(request, "scope", {}).get(EARLY_LINKS_SCOPE_KEY)
-        visit = self._visit(request) if send is not None else None
-        if send is None or visit is None:
-            return None
-        if visit.route is not None and conf.H2PUSH_LEARN:
-            visit.learned = await learning.read(visit.route)
-        values = _early_values(view, visit)
-        if values:
-            await send(values)
+        if send is not None and visit.worth_hinting:
+            values = visit.early_values(view)
+            if values:
+                await send(values)
         return None
 
-    def send_early_links_sync(
+    def before_view_sync(
         self, request: HttpRequest, view: Callable[..., object], args: object, kwargs: object
     ) -> None:
-        send: SendEarlyLinksSync | None = request.META.get(EARLY_LINKS_SCOPE_KEY)
-        visit = self._visit(request) if send is not None else None
-        if send is None or visit is None:
-            return None
-        if visit.route is not None and conf.H2PUSH_LEARN:
+        visit = request._h2push_visit = Visit.begin(request)  # type: ignore[attr-defined]
+        if visit.reads_store and visit.route is not None:
             visit.learned = learning.read_sync(visit.route)
-        values = _early_values(view, visit)
-        if values:
-            send(values)
+        send: SendEarlyLinksSync | None = request.META.get(EARLY_LINKS_SCOPE_KEY)
+        if send is not None and visit.worth_hinting:
+            values = visit.early_values(view)
+            if values:
+                send(values)
         return None
 
-    @staticmethod
-    def _visit(request: HttpRequest) -> _Visit | None:
-        """The request's route, kept for after the view; ``None`` if the route is
-        known to answer too fast for anything sent early to gain."""
-        host = request.get_host()
-        visit = _Visit(
-            learning.route_key(request, host),
-            learning.request_origin(request, host),
-            view_started=time.perf_counter(),
-        )
-        request._h2push_visit = visit  # type: ignore[attr-defined]
-        if visit.route is not None and learning.get_view_times().is_fast(
-            visit.route, conf.H2PUSH_EARLY_HINTS_MIN_VIEW_MS
-        ):
-            return None
-        return visit
-
-    def _after_view(
+    def after_view(
         self, request: HttpRequest, response: HttpResponseBase, promises: registry.PushPromises
-    ) -> tuple[_Visit, learning.Learned | None]:
-        """Write the ``Link`` header; time the view; the route's new entry if it changed."""
-        visit: _Visit | None = request.__dict__.pop("_h2push_visit", None)
-        added = self.add_links(request, response, promises, visit.own_origin if visit else None)
-        if visit is None or visit.route is None:
-            return _NO_VISIT, None
-        elapsed_ms = (time.perf_counter() - visit.view_started) * 1000
-        learning.get_view_times().record(visit.route, elapsed_ms)
-        if visit.learned is None or not learning.is_learnable(request, response):
-            return visit, None
-        learned = visit.learned.observe(learning.learnable_links(added))
-        return visit, (learned if learned != visit.learned else None)
+    ) -> tuple[str | None, learning.Learned | None]:
+        """Write the ``Link`` header; the route and its new entry, if the page changed it."""
+        visit: Visit | None = request.__dict__.pop("_h2push_visit", None)
+        own = registry.response_promises(response)
+        if own:
+            for preload in own.preloads():
+                promises.add(preload)
+        registered = without_missing_files(promises.preloads())
+        learned: list[Preload] = []
+        if visit is not None and learning.is_learnable(request, response):
+            learned = visit.learned_preloads()  # a page's assets; not an error's or a redirect's
+        self.add_links(request, response, [*registered, *learned], visit)
+        if visit is None:
+            return None, None
+        return visit.route, visit.finish(request, response, registered)
 
     def add_links(
         self,
         request: HttpRequest,
         response: HttpResponseBase,
-        promises: registry.PushPromises,
-        own_origin: str | None = None,
+        preloads: list[Preload],
+        visit: Visit | None = None,
     ) -> list[Preload]:
-        own = registry.response_promises(response)
-        if own:
-            for preload in own.preloads():
-                promises.add(preload)
-        if not promises:
+        if not preloads:
             return []
-        preloads = promises.preloads()
+        own_origin = visit.own_origin if visit is not None else None
         if own_origin is None and any(p.origin for p in preloads):
             own_origin = learning.request_origin(request)
         header, added = merge_preload_links(
@@ -223,14 +191,3 @@ class PreloadMiddleware:
             response.headers["Link"] = header
         response.push_promises = registry.PushPromises(added)  # type: ignore[attr-defined]
         return added
-
-
-_NO_VISIT = _Visit(None, "", 0.0)
-
-
-def _early_values(view: Callable[..., object], visit: _Visit) -> list[str]:
-    """The ``Link`` values known before the view: declared first, then learned."""
-    values = list(dict.fromkeys(d.resolve().link_value() for d in declared_preloads(view)))
-    if visit.learned is not None:
-        values.extend(v for v in visit.learned.agreed if v not in values)
-    return values[: conf.H2PUSH_MAX_PRELOADS]

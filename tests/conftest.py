@@ -45,13 +45,22 @@ def free_port() -> int:
     return find_free_port()
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def fresh_store() -> Iterator[None]:
-    from h2push.learning import get_store
+    """Every test starts with nothing learned, timed or discovered: learning runs on
+    every page (the Link header carries what a route agreed on), so what one test's
+    pages taught would otherwise show in the next test's headers."""
+    from h2push import discovery
+    from h2push.learning import get_store, get_view_times
 
-    get_store.cache_clear()
+    def forget() -> None:
+        get_store.cache_clear()
+        get_view_times.cache_clear()
+        discovery.forget()
+
+    forget()
     yield
-    get_store.cache_clear()
+    forget()
 
 
 @pytest.fixture(scope="session")
