@@ -103,7 +103,7 @@ def _digest_key() -> bytes:
 def _derived_key(secret_key: str) -> bytes:
     from django.utils.crypto import salted_hmac
 
-    return salted_hmac("h2push.digest", "key", secret=secret_key).digest()
+    return salted_hmac("h2push.digest", "key", secret=secret_key, algorithm="sha256").digest()
 
 
 def get_asgi_application() -> H2PushMiddleware:
