@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 
 venv=.venv-django61
 django="Django>=6.1,<6.2"
-paths=(tests/core tests/django_layer tests/delivery tests/server tests/probe tests/e2e)
+paths=(tests/core tests/django_layer tests/delivery tests/discovery tests/server tests/probe tests/e2e)
 
 # A usable interpreter runs, is 3.12 or newer, and has the venv module (a pyenv
 # shim for a version that is not selected exists but fails to run).
