@@ -91,7 +91,7 @@ class CaddyStack:
         return entries
 
     def tail(self) -> str:
-        return f"--- caddy\n{self.caddy.tail()}\n--- gunicorn\n{self.gunicorn.tail()}"
+        return f"--- gunicorn\n{self.gunicorn.tail()}\n--- caddy\n{self.caddy.tail(5)}"
 
     def stop(self) -> None:
         self.caddy.stop()
@@ -130,6 +130,10 @@ def _wait_for_django(stack: CaddyStack, timeout: float = START_TIMEOUT) -> None:
     worker has loaded Django; a timing test must not measure that load."""
     deadline = time.monotonic() + timeout
     while True:
+        for server in (stack.gunicorn, stack.caddy):
+            # A worker that cannot import the site makes Gunicorn exit: say why now.
+            if not server.alive():
+                raise AssertionError(f"{server.stdout_path.stem} exited:\n{server.tail(40)}")
         try:
             if fetch(stack.url("/api/menu.json"), verify=False, timeout=5).status == 200:
                 return
