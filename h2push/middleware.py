@@ -14,6 +14,7 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponseBase
 
 from h2push import learning, registry
+from h2push import story as stories
 from h2push.checks import refuse_invalid_settings
 from h2push.conf import conf
 from h2push.contract import EARLY_LINKS_SCOPE_KEY, SendEarlyLinks, SendEarlyLinksSync
@@ -25,6 +26,7 @@ from h2push.linkheader import (
     split_links,
 )
 from h2push.preload import Preload
+from h2push.story import Fate, Reason, Source, Story
 from h2push.visit import Visit, without_missing_files
 
 __all__ = ["PreloadMiddleware", "merge_preload_links"]
@@ -131,14 +133,13 @@ class PreloadMiddleware:
     ) -> None:
         visit = request._h2push_visit = Visit.begin(request)  # type: ignore[attr-defined]
         if visit.reads_store and visit.route is not None:
-            visit.learned = await learning.read(visit.route)
+            visit.read(await learning.read(visit.route))
         # The delivery layer offers the channel only where something can go out
         # early (a GET, with Early Hints on, on a server that can push or hint).
         send: SendEarlyLinks | None = getattr(request, "scope", {}).get(EARLY_LINKS_SCOPE_KEY)
-        if send is not None and visit.worth_hinting:
-            values = visit.early_values(view)
-            if values:
-                await send(values)
+        values = _early_values(visit, view, send is not None)
+        if send is not None and values:
+            await send(values)
         return None
 
     def before_view_sync(
@@ -146,12 +147,11 @@ class PreloadMiddleware:
     ) -> None:
         visit = request._h2push_visit = Visit.begin(request)  # type: ignore[attr-defined]
         if visit.reads_store and visit.route is not None:
-            visit.learned = learning.read_sync(visit.route)
+            visit.read(learning.read_sync(visit.route))
         send: SendEarlyLinksSync | None = request.META.get(EARLY_LINKS_SCOPE_KEY)
-        if send is not None and visit.worth_hinting:
-            values = visit.early_values(view)
-            if values:
-                send(values)
+        values = _early_values(visit, view, send is not None)
+        if send is not None and values:
+            send(values)
         return None
 
     def after_view(
@@ -163,14 +163,21 @@ class PreloadMiddleware:
         if own:
             for preload in own.preloads():
                 promises.add(preload)
-        registered = without_missing_files(promises.preloads())
+        story = visit.story if visit is not None else None
+        registered = without_missing_files(promises.preloads(), story)
+        if story is not None:
+            for preload in registered:
+                story.link(preload.url, Source.REGISTERED)
         learned: list[Preload] = []
         if visit is not None and learning.is_learnable(request, response):
             learned = visit.learned_preloads()  # a page's assets; not an error's or a redirect's
         self.add_links(request, response, [*registered, *learned], visit)
         if visit is None:
             return None, None
-        return visit.route, visit.finish(request, response, registered)
+        new_entry = visit.finish(request, response, registered)
+        if visit.tells:
+            stories.tell(visit.story)
+        return visit.route, new_entry
 
     def add_links(
         self,
@@ -187,7 +194,37 @@ class PreloadMiddleware:
         header, added = merge_preload_links(
             response.headers.get("Link"), preloads, conf.H2PUSH_MAX_PRELOADS, own_origin
         )
+        if visit is not None and visit.story is not None:
+            _tell_header(visit.story, preloads, added, response.headers.get("Link"))
         if header:
             response.headers["Link"] = header
         response.push_promises = registry.PushPromises(added)  # type: ignore[attr-defined]
         return added
+
+
+def _early_values(visit: Visit, view: Callable[..., object], channel: bool) -> list[str]:
+    """What goes out early, if anything: nothing for a route too fast to gain."""
+    if not visit.worth_hinting:
+        visit.note(Reason.FAST_VIEW)
+        return []
+    values = visit.early_values(view)
+    if not channel:
+        visit.note(Reason.NO_EARLY_CHANNEL)
+    return values
+
+
+def _tell_header(
+    story: Story, preloads: list[Preload], added: list[Preload], view_header: str | None
+) -> None:
+    own = {link.url for link in map(parse_link, split_links(view_header or "")) if link}
+    for url in own:
+        story.link(url, Source.VIEW)
+        story.fate(url, Fate.LINK_HEADER)
+    kept = {p.url for p in added}
+    for preload in preloads:
+        if preload.url in kept:
+            story.fate(preload.url, Fate.LINK_HEADER)
+        elif len(preload.url) > MAX_URL_LENGTH:
+            story.fate(preload.url, Fate.TOO_LONG)
+        elif preload.url not in own:
+            story.fate(preload.url, Fate.OVER_CAP)

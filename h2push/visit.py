@@ -17,9 +17,11 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
 from h2push import discovery, learning
+from h2push import story as stories
 from h2push.conf import conf
 from h2push.decorators import declared_preloads
 from h2push.preload import Preload, preload_from_link
+from h2push.story import STORY_KEY, Fate, Reason, Source, Story
 
 __all__ = ["Visit", "without_missing_files"]
 
@@ -35,15 +37,36 @@ class Visit:
     started: float
     # What the store held for the route; None when it was not read (or failed).
     learned: learning.Learned | None = None
+    # The request's story if someone listens, and whether this layer tells it.
+    story: Story | None = None
+    tells: bool = False
 
     @classmethod
     def begin(cls, request: HttpRequest) -> Visit:
         host = request.get_host()
-        return cls(
+        visit = cls(
             learning.route_key(request, host),
             learning.request_origin(request, host),
             started=time.perf_counter(),
         )
+        carrier = getattr(request, "scope", None) or request.META
+        visit.story = carrier.get(STORY_KEY)
+        if visit.story is None:
+            visit.story = stories.begin(carrier, request.method or "", request.path)
+            visit.tells = visit.story is not None
+        if visit.story is not None:
+            visit.story.view_started = visit.started
+        return visit
+
+    def read(self, learned: learning.Learned | None) -> None:
+        """Keep what the store answered (``None``: it failed)."""
+        self.learned = learned
+        if learned is None and self.story is not None:
+            self.story.reason(Reason.STORE_FAILED)
+
+    def note(self, reason: Reason) -> None:
+        if self.story is not None:
+            self.story.reason(reason)
 
     @property
     def reads_store(self) -> bool:
@@ -58,10 +81,23 @@ class Visit:
 
     def early_values(self, view: Callable[..., object]) -> list[str]:
         """The ``Link`` values known before the view: declared first, then learned."""
-        values = list(dict.fromkeys(d.resolve().link_value() for d in declared_preloads(view)))
+        declared = [d.resolve() for d in declared_preloads(view)]
+        values = list(dict.fromkeys(p.link_value() for p in declared))
         if self.learned is not None:
             values.extend(v for v in self.learned.agreed if v not in values)
+        if self.story is not None:
+            self._tell_early(declared, values)
         return values[: conf.H2PUSH_MAX_PRELOADS]
+
+    def _tell_early(self, declared: list[Preload], values: list[str]) -> None:
+        assert self.story is not None
+        for preload in declared:
+            self.story.link(preload.url, Source.DECLARED)
+        for preload in self.learned_preloads():
+            self.story.link(preload.url, Source.LEARNED)
+        if not values:
+            nothing_agreed = self.learned is not None and not self.learned.agreed
+            self.story.reason(Reason.NEW_ROUTE if nothing_agreed else Reason.NOTHING_EARLY)
 
     def learned_preloads(self) -> list[Preload]:
         """The route's agreed links, for the final ``Link`` header too (a CDN that
@@ -74,13 +110,20 @@ class Visit:
         self, request: HttpRequest, response: HttpResponseBase, registered: Iterable[Preload]
     ) -> learning.Learned | None:
         """Time the view; the route's new entry if this page changed it."""
+        ended = time.perf_counter()
+        if self.story is not None:
+            self.story.view_ended = ended
         if self.route is None:
             return None
-        elapsed_ms = (time.perf_counter() - self.started) * 1000
+        elapsed_ms = (ended - self.started) * 1000
         learning.get_view_times().record(self.route, elapsed_ms)
         if self.learned is None or not learning.is_learnable(request, response):
             return None
-        used = [*registered, *_discovered(self.route, response)]
+        discovered = _discovered(self.route, response)
+        if self.story is not None:
+            for preload in discovered:
+                self.story.link(preload.url, Source.DISCOVERED)
+        used = [*registered, *discovered]
         learned = self.learned.observe(learning.learnable_links(used)[: conf.H2PUSH_MAX_PRELOADS])
         return learned if learned != self.learned else None
 
@@ -94,7 +137,7 @@ def _discovered(route: str, response: HttpResponseBase) -> tuple[Preload, ...]:
 _reported: set[str] = set()
 
 
-def without_missing_files(preloads: list[Preload]) -> list[Preload]:
+def without_missing_files(preloads: list[Preload], story: Story | None = None) -> list[Preload]:
     """``preloads`` less the static URLs that name no file, each logged once.
 
     Only with ``DEBUG``: a typo in an asset name would otherwise be hinted and
@@ -106,6 +149,8 @@ def without_missing_files(preloads: list[Preload]) -> list[Preload]:
     kept = []
     for preload in preloads:
         if learning.names_missing_static_file(preload):
+            if story is not None:
+                story.fate(preload.url, Fate.MISSING_FILE)
             if preload.url not in _reported and len(_reported) < 1000:
                 _reported.add(preload.url)
                 logger.warning(

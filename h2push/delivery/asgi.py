@@ -18,6 +18,7 @@ import logging
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
 
+from h2push import story as stories
 from h2push.contract import (
     DEFAULT_COPY_HEADERS,
     EARLY_HINT_EXTENSION,
@@ -41,6 +42,7 @@ from h2push.linkheader import (
     same_origin_path,
     split_links,
 )
+from h2push.story import Fate, Reason, Story
 
 __all__ = ["DeliveryMiddleware", "early_hint_links", "mark_nopush", "push_paths"]
 
@@ -220,6 +222,19 @@ class DeliveryMiddleware:
     def push_budget(self) -> int:
         return self._push_budget
 
+    def _ways(self, scope: Scope, story: Story | None) -> tuple[bool, str | None]:
+        """Whether this request can be pushed to, and the message that carries its 103."""
+        extensions = scope.get("extensions") or {}
+        no_push = _push_refusal(scope, extensions, self.push_enabled)
+        early = scope["method"] == "GET" and self.early_hints
+        hint_by = _hint_message(extensions, self.informational_hints) if early else None
+        no_hint = _hint_refusal(scope, hint_by, early)
+        if story is not None:
+            for reason in (no_push, no_hint):
+                if reason is not None:
+                    story.reason(reason)
+        return no_push is None, (hint_by if no_hint is None else None)
+
     @property
     def budget(self) -> PushBudget:
         """The connections' push budget; a new one if the limit changed."""
@@ -236,15 +251,17 @@ class DeliveryMiddleware:
         if scope_type != "http" or scope["method"] not in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
-        extensions = scope.get("extensions") or {}
-        can_push = PUSH_EXTENSION in extensions and self.push_enabled and not _from_browser(scope)
+        story = stories.begin(scope, scope["method"], scope["path"])
+        try:
+            await self._serve(scope, receive, send, story)
+        finally:
+            stories.tell(story)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send, story: Story | None) -> None:
+        can_push, hint_by = self._ways(scope, story)
         early = scope["method"] == "GET" and self.early_hints
-        hint_by = _hint_message(extensions, self.informational_hints) if early else None
-        if hint_by is not None and not wants_hints(scope.get("headers", ())):
-            hint_by = None
-        can_hint = hint_by is not None
         host = _request_origin(scope)[1]
-        if not (can_push or can_hint) or (host is not None and len(host) > MAX_HOST_LENGTH):
+        if not (can_push or hint_by) or (host is not None and len(host) > MAX_HOST_LENGTH):
             await self.app(scope, receive, send)
             return
         if can_push and self.budget.claim(_connection(scope), _target(scope)):
@@ -256,6 +273,7 @@ class DeliveryMiddleware:
                 self.budget.release(_connection(scope))
             return
         responder = _Responder(self, scope, send, can_push=can_push, hint_by=hint_by)
+        responder.story = story
         if early:
             scope = {**scope, EARLY_LINKS_SCOPE_KEY: responder.send_early_links}
         try:
@@ -263,6 +281,24 @@ class DeliveryMiddleware:
         finally:
             if scope.get("client") is None and responder.pushed:
                 self.budget.forget(responder.connection)
+
+
+def _push_refusal(scope: Scope, extensions: Mapping[str, object], enabled: bool) -> Reason | None:
+    """Why this request gets no push, if it gets none."""
+    if PUSH_EXTENSION not in extensions:
+        return Reason.NO_PUSH_EXTENSION
+    if not enabled:
+        return Reason.PUSH_OFF
+    return Reason.BROWSER if _from_browser(scope) else None
+
+
+def _hint_refusal(scope: Scope, hint_by: str | None, early: bool) -> Reason | None:
+    """Why this request gets no 103, if it gets none."""
+    if not early:
+        return Reason.EARLY_HINTS_OFF if scope["method"] == "GET" else None
+    if hint_by is None:
+        return Reason.NO_EARLY_CHANNEL
+    return None if wants_hints(scope.get("headers", ())) else Reason.NOT_NAVIGATION
 
 
 def _hint_message(extensions: Mapping[str, object], informational: bool) -> str | None:
@@ -306,6 +342,7 @@ class _Responder:
         self.can_push = can_push
         self.can_hint = hint_by is not None
         self.hint_by = hint_by
+        self.story: Story | None = None
         self.budget = middleware.budget
         self.copy_headers = middleware.copy_headers
         self._copied: list[tuple[bytes, bytes]] | None = None
@@ -340,6 +377,8 @@ class _Responder:
             if links:
                 self.hinted = True
                 await self._send_hint(links)
+                if self.story is not None:
+                    _record_hint(self.story, link_values, links)
 
     async def _send_hint(self, links: list[bytes]) -> None:
         if self.hint_by == EARLY_HINT_EXTENSION:
@@ -375,6 +414,10 @@ class _Responder:
             headers.append((b"set-cookie", digest.set_cookie_value(value, secure=secure)))
         return {**message, "headers": headers}
 
+    def _record(self, path: str, fate: Fate) -> None:
+        if self.story is not None:
+            self.story.fate(path, fate)
+
     async def _push(self, paths: Iterable[str]) -> set[str]:
         """Push each path not pushed yet; returns those the digest says the client has."""
         skipped: set[str] = set()
@@ -388,12 +431,24 @@ class _Responder:
                 entry = digest.path_hash(path)
                 if entry in self.digest:
                     skipped.add(path)
+                    self._record(path, Fate.DIGEST_SKIP)
                     continue
             if not self.budget.acquire(self.connection, path):
+                self._record(path, Fate.OVER_BUDGET)
                 continue
             self.pushed.add(path)
             await self._send({"type": PUSH_EXTENSION, "path": path, "headers": copied})
+            self._record(path, Fate.PUSHED)
             if self.digest is not None:
                 self.digest.append(entry)
                 self.digest_changed = True
         return skipped
+
+
+def _record_hint(story: Story, values: Sequence[str], links: list[bytes]) -> None:
+    story.hinted()
+    sent = {link.decode() for link in links}
+    for value in values:
+        link = parse_link(value)
+        if link is not None:
+            story.fate(link.url, Fate.EARLY_HINT if value in sent else Fate.PRECONNECT)

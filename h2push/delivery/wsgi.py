@@ -14,9 +14,11 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from h2push import story as stories
 from h2push.contract import EARLY_LINKS_SCOPE_KEY
 from h2push.delivery.navigation import wants_hints
-from h2push.linkheader import MAX_HOST_LENGTH, early_hint_values
+from h2push.linkheader import MAX_HOST_LENGTH, early_hint_values, parse_link
+from h2push.story import Fate, Reason, Story
 
 __all__ = ["EarlyHintsMiddleware"]
 
@@ -42,15 +44,28 @@ class EarlyHintsMiddleware:
         return self._early_hints
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        method = environ.get("REQUEST_METHOD", "")
+        story = stories.begin(environ, method, environ.get("PATH_INFO", ""))
         server_hint = environ.get(SERVER_CALLABLE)
-        if (
-            callable(server_hint)
-            and environ.get("REQUEST_METHOD") == "GET"
-            and self.early_hints
-            and wants_hints(_headers(environ))
-        ):
-            environ[EARLY_LINKS_SCOPE_KEY] = _EarlyHint(environ, server_hint)
-        return self.app(environ, start_response)
+        refusal = self._refusal(environ, method, server_hint)
+        if refusal is None and callable(server_hint):
+            environ[EARLY_LINKS_SCOPE_KEY] = _EarlyHint(environ, server_hint, story)
+        elif story is not None and refusal is not None:
+            story.reason(refusal)
+        try:
+            return self.app(environ, start_response)
+        finally:
+            stories.tell(story)  # the 103, if any, went out before the view returned
+
+    def _refusal(self, environ: dict[str, Any], method: str, server_hint: Any) -> Reason | None:
+        """Why this request gets no 103, if it gets none."""
+        if method != "GET":
+            return Reason.NOTHING_EARLY
+        if not self.early_hints:
+            return Reason.EARLY_HINTS_OFF
+        if not callable(server_hint):
+            return Reason.NO_EARLY_CHANNEL
+        return None if wants_hints(_headers(environ)) else Reason.NOT_NAVIGATION
 
 
 def _headers(environ: dict[str, Any]) -> Iterable[tuple[bytes, bytes]]:
@@ -63,9 +78,12 @@ def _headers(environ: dict[str, Any]) -> Iterable[tuple[bytes, bytes]]:
 class _EarlyHint:
     """The early channel of one request: sends its one 103, at most once."""
 
-    def __init__(self, environ: dict[str, Any], server_hint: Callable[..., Any]) -> None:
+    def __init__(
+        self, environ: dict[str, Any], server_hint: Callable[..., Any], story: Story | None
+    ) -> None:
         self.environ = environ
         self.server_hint = server_hint
+        self.story = story
         self.sent = False
 
     def __call__(self, link_values: Sequence[str]) -> None:
@@ -81,3 +99,9 @@ class _EarlyHint:
             self.server_hint([("Link", link) for link in links])
         except Exception as error:  # e.g. the server's own header checks
             logger.warning("The server refused the 103: %s: %s", type(error).__name__, error)
+            return
+        if self.story is not None:
+            self.story.hinted()
+            for link in map(parse_link, links):
+                if link is not None:
+                    self.story.fate(link.url, Fate.EARLY_HINT)
