@@ -150,6 +150,6 @@ def tell(story: Story | None) -> None:
     """Log the story at ``DEBUG`` (one line per page)."""
     # A request h2push had nothing to say about (an asset, a pushed response) is
     # no story worth a line.
-    if story is not None and (story.events or story.reasons):
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug("%s", story.summary())
+    worth_telling = story is not None and bool(story.events or story.reasons)
+    if worth_telling and story is not None and logger.isEnabledFor(logging.DEBUG):
+        logger.debug("%s", story.summary())
