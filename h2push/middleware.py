@@ -61,7 +61,7 @@ def merge_preload_links(
             logger.debug("Preload of a %d-character URL dropped: too long.", len(preload.url))
             continue
         if len(seen) >= cap:
-            logger.debug("Preload of %s dropped: the response has %d already.", preload.url, cap)
+            _warn_cap(preload.url, cap)
             continue
         seen.add(preload.url)
         added.append(preload)
@@ -72,6 +72,25 @@ def merge_preload_links(
                 values.append(preconnect)
         values.append(preload.link_value())
     return (join_links(values) if values else None), added
+
+
+_cap_warned = False
+
+
+def _warn_cap(url: str, cap: int) -> None:
+    """Once per process a WARNING (a page keeps more assets than the cap lets
+    through, and that is a setting to look at); each drop at DEBUG."""
+    global _cap_warned
+    if not _cap_warned:
+        _cap_warned = True
+        logger.warning(
+            "A response had more preloads than H2PUSH_MAX_PRELOADS (%d); %s and any further "
+            "ones are left out. Raise the setting, or register fewer assets.",
+            cap,
+            url,
+        )
+    else:
+        logger.debug("Preload of %s dropped: the response has %d already.", url, cap)
 
 
 class PreloadMiddleware:
