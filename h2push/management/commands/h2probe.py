@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from h2push.probe import (
     DEFAULT_TIMEOUT,
+    ALPNError,
     EventKind,
     Exchange,
     H2Connection,
@@ -18,6 +19,8 @@ from h2push.probe import (
     error_code_name,
     parse_url,
 )
+from h2push.probe.diagnosis import ClientSide, Reason, diagnose, format_reasons
+from h2push.probe.waterfall import WaterfallUnavailable, draw_waterfall, waterfall_format
 
 HELP = """\
 Request URL over HTTP/2 (TLS, ALPN h2) and print the TLS version, cipher and ALPN
@@ -30,6 +33,11 @@ Certificates: verified by default, except for loopback hosts (localhost,
 127.0.0.0/8, ::1), where development servers use self-signed certificates.
 --insecure turns verification off for any host, --verify turns it on for loopback
 hosts too, and --cafile PATH verifies against that CA bundle.
+
+Where no 103 or no push arrived, a "Why" section lists the likely reasons the
+client can see, and pushed responses that are not 2xx are flagged there too.
+--waterfall FILE.svg (or .png) draws the exchange over time; it needs matplotlib
+(pip install 'h2push[plots]').
 
 Exit status: 0 when a response arrived (whatever its status), 1 when the server
 could not be reached or did not speak HTTP/2 (one line on stderr).
@@ -87,9 +95,17 @@ class Command(BaseCommand):
             default=DEFAULT_TIMEOUT,
             help=f"seconds to wait for the server at each step ({DEFAULT_TIMEOUT:g})",
         )
+        parser.add_argument(
+            "--waterfall",
+            metavar="FILE",
+            help="draw the exchange as a waterfall into FILE.svg or FILE.png (matplotlib)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        push = not options["no_push"]
         try:
+            if options["waterfall"]:
+                waterfall_format(options["waterfall"])  # Refuse a bad name before probing.
             target = parse_url(options["url"])
             headers = [self._parse_header(value) for value in options["header"]]
             verify: bool | None = None
@@ -100,7 +116,7 @@ class Command(BaseCommand):
             connection = H2Connection(
                 target.host,
                 target.port,
-                enable_push=not options["no_push"],
+                enable_push=push,
                 verify=verify,
                 cafile=options["cafile"],
                 # Offering http/1.1 as well lets an HTTP/1.1-only server say so, which
@@ -113,9 +129,35 @@ class Command(BaseCommand):
                 exchange = connection.request(
                     target.path, method=options["method"].upper(), headers=headers
                 )
-        except (ProbeError, ValueError) as exc:
+                # Read while the socket is open: closing it forgets the protocol.
+                client = ClientSide(push, connection.alpn_protocol)
+        except ALPNError as exc:
+            # No exchange to show, but the reason is one the Why section explains.
+            self._print_why(diagnose(None, ClientSide(push, exc.negotiated)))
+            raise CommandError(" ".join(str(exc).split())) from None
+        except (ProbeError, ValueError, WaterfallUnavailable) as exc:
             raise CommandError(" ".join(str(exc).split())) from None
         self._print_exchange(exchange, options["url"], connection)
+        self._print_why(diagnose(exchange, client))
+        if options["waterfall"]:
+            self._write_waterfall(exchange, options["url"], options["waterfall"])
+
+    def _print_why(self, reasons: list[Reason]) -> None:
+        lines = format_reasons(reasons)
+        if lines:
+            self.stdout.write("")
+        for line in lines:
+            self.stdout.write(line)
+
+    def _write_waterfall(self, exchange: Exchange, url: str, path: str) -> None:
+        hints, pushes = len(exchange.early_hints), len(exchange.promises)
+        title = f"{exchange.method} {url}: {exchange.status}, {hints} x 103, {pushes} pushed"
+        try:
+            written = draw_waterfall([exchange], path, title=title)
+        except (WaterfallUnavailable, OSError) as exc:
+            raise CommandError(" ".join(str(exc).split())) from None
+        self.stdout.write("")
+        self.stdout.write(f"Waterfall: {written}")
 
     @staticmethod
     def _parse_header(value: str) -> tuple[str, str]:
