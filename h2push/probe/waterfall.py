@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from h2push.probe.results import EventKind, Exchange
 
 if TYPE_CHECKING:
+    from matplotlib.artist import Artist
     from matplotlib.axes import Axes
 
 __all__ = [
@@ -181,6 +182,7 @@ def draw_waterfall(
 
 
 def _draw(axes: Axes, rows: list[Row]) -> None:
+    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     span = max([row.end_ms for row in rows] + [1.0])
@@ -207,14 +209,16 @@ def _draw(axes: Axes, rows: list[Row]) -> None:
     axes.set_xlabel("ms since the request was sent")
     axes.grid(axis="x", color="#dddddd", linewidth=0.6)
     axes.set_axisbelow(True)
-    legend = [
+    legend: list[Artist] = [
         Patch(color=PAGE_WAIT, label="request: waiting for HEADERS"),
         Patch(color=PAGE_BODY, label="response body"),
         Patch(color=PUSH_WAIT, label="push: promised, waiting"),
         Patch(color=PUSH_BODY, label="pushed body"),
     ]
     if hints:
-        legend.append(Patch(color=HINT_COLOUR, label="103 Early Hints"))
+        legend.append(
+            Line2D([], [], color=HINT_COLOUR, linestyle="--", marker="D", label="103 Early Hints")
+        )
     # Below the axes, where it can hide no bar.
     axes.figure.legend(handles=legend, loc="outside lower center", ncols=len(legend), fontsize=8)
 

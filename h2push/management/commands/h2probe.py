@@ -151,7 +151,10 @@ class Command(BaseCommand):
 
     def _write_waterfall(self, exchange: Exchange, url: str, path: str) -> None:
         hints, pushes = len(exchange.early_hints), len(exchange.promises)
-        title = f"{exchange.method} {url}: {exchange.status}, {hints} x 103, {pushes} pushed"
+        title = (
+            f"{exchange.method} {url}: {exchange.status}, {hints} early "
+            f"hint{'' if hints == 1 else 's'}, {pushes} push{'' if pushes == 1 else 'es'}"
+        )
         try:
             written = draw_waterfall([exchange], path, title=title)
         except (WaterfallUnavailable, OSError) as exc:
