@@ -126,6 +126,7 @@ def http11_only(dev_cert_pair: tuple[Path, Path]) -> Iterator[int]:
     thread.join(timeout=5)
 
 
+@pytest.mark.e2e
 def test_why_for_a_server_that_is_not_http2(http11_only: int) -> None:
     out = StringIO()
     with pytest.raises(CommandError, match="did not agree to HTTP/2"):
