@@ -1,11 +1,12 @@
 """How an application is wired for h2push: the one place the stack is put together.
 
 ``settings.ASGI_APPLICATION`` or the project's Django application, with the h2push
-adapter exactly once, Django's static files handler inside it (pushed ``/static/``
-requests run through the application like any other GET), and the lifespan
-protocol answered so Hypercorn logs no error at start. ``runh2server`` serves what
-:func:`get_application` returns; :class:`h2push.testing.H2TestClient` and the test
-suite's ASGI apps use :func:`django_application`.
+adapter exactly once, a static files handler inside it (pushed ``/static/``
+requests run through the application like any other GET; h2push's subclass of
+Django's, :mod:`h2push.staticfiles`, so that a sync view never holds them up), and
+the lifespan protocol answered so Hypercorn logs no error at start. ``runh2server``
+serves what :func:`get_application` returns; :class:`h2push.testing.H2TestClient`
+and the test suite's ASGI apps use :func:`django_application`.
 """
 
 from __future__ import annotations
@@ -94,10 +95,11 @@ def wire_application(app: ASGIApp, *, serve_static: bool) -> ASGIApp:
     files handler (if ``serve_static``) inside it, and lifespan answered quietly.
 
     - If ``app`` already contains an ``H2PushMiddleware`` (see :func:`find_adapter`)
-      it is kept as the only one; with ``serve_static`` Django's
-      ``ASGIStaticFilesHandler`` goes around the adapter's inner app, in a copy:
-      ``app`` itself is not changed.
-    - Otherwise the result is ``H2PushMiddleware(ASGIStaticFilesHandler(app))`` (or
+      it is kept as the only one; with ``serve_static``
+      :class:`h2push.staticfiles.StaticFilesHandler` goes around the adapter's inner
+      app, in a copy: ``app`` itself is not changed. (A Django
+      ``ASGIStaticFilesHandler`` already in the way is kept as it is.)
+    - Otherwise the result is ``H2PushMiddleware(StaticFilesHandler(app))`` (or
       ``H2PushMiddleware(app)``).
 
     Hypercorn runs each pushed request (``/static/...``) through the application
@@ -132,10 +134,13 @@ def wire_application(app: ASGIApp, *, serve_static: bool) -> ASGIApp:
 # Any both ways: django-stubs declare that the handler wraps only Django's own
 # ASGIHandler and sends Mappings, yet it passes every non-static request to whatever
 # ASGI application it was given (a Channels router's entry, the project's app).
+# h2push's subclass, not Django's handler: a pushed request inherits the page's
+# thread-sensitive context, and Django's handler would serve the asset on the page's
+# sync thread, after a sync view (see h2push.staticfiles).
 def _with_static(app: Any) -> Any:
-    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+    from h2push.staticfiles import StaticFilesHandler
 
-    return ASGIStaticFilesHandler(app)
+    return StaticFilesHandler(app)
 
 
 def _is_static_handler(node: Any) -> bool:
