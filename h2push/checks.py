@@ -165,8 +165,7 @@ _RULES: list[tuple[str, str, Callable[[Any], bool], str, str]] = [
         "h2push.E015",
         _is_bool,
         "True or False",
-        "Set H2PUSH_DISCOVER = False to learn only what pages register, not what their "
-        "HTML loads.",
+        "Set H2PUSH_DISCOVER = False to learn only what pages register, not what their HTML loads.",
     ),
     (
         "H2PUSH_LEARN_TIMEOUT_MS",

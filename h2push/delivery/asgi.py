@@ -14,6 +14,8 @@ one 103 Early Hints response carries them.
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import logging
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
@@ -347,6 +349,8 @@ class _Responder:
         self.copy_headers = middleware.copy_headers
         self._copied: list[tuple[bytes, bytes]] | None = None
         self.pushed: set[str] = set()
+        # Made before the app runs: the context the request arrived with.
+        self.entry_context = contextvars.copy_context()
         self.started = self.hinted = False
         self.digest_key = middleware.digest_key if can_push else None
         self.digest: list[int] | None = None
@@ -379,6 +383,17 @@ class _Responder:
                 await self._send_hint(links)
                 if self.story is not None:
                     _record_hint(self.story, link_values, links)
+
+    async def _send_push(self, message: Message) -> None:
+        # Hypercorn starts the promised request's task inside this send, so the task
+        # copies the context send runs in. Sent from the app's context, it would take
+        # the app's per-request state along (Django's ThreadSensitiveContext: the
+        # page's one sync thread, busy with a sync view); sent from the context the
+        # request arrived with, it starts as a request read from the client does.
+        async def send() -> None:
+            await self._send(message)
+
+        await asyncio.create_task(send(), context=self.entry_context.copy())
 
     async def _send_hint(self, links: list[bytes]) -> None:
         if self.hint_by == EARLY_HINT_EXTENSION:
@@ -437,7 +452,7 @@ class _Responder:
                 self._record(path, Fate.OVER_BUDGET)
                 continue
             self.pushed.add(path)
-            await self._send({"type": PUSH_EXTENSION, "path": path, "headers": copied})
+            await self._send_push({"type": PUSH_EXTENSION, "path": path, "headers": copied})
             self._record(path, Fate.PUSHED)
             if self.digest is not None:
                 self.digest.append(entry)

@@ -113,12 +113,6 @@ def test_pushed_assets_complete_while_the_view_sleeps(server: ServerProcess, kin
         assert exchange.ms(promise.finished_at) < ASSET_MS, timeline
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a pushed view (not a static file) still runs on the page's sync thread: "
-    "the adapter sends http.response.push from the app's context, which Hypercorn's "
-    "promised request copies; h2push.staticfiles covers static files only",
-)
 def test_a_pushed_view_completes_while_a_sync_view_sleeps(server: ServerProcess) -> None:
     with connect(server) as conn:
         exchange = conn.request("/syncview/sync-api/")
