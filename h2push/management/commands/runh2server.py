@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any, ClassVar, Literal, NoReturn
+from urllib.parse import urlsplit
 
 from django.apps import apps
 from django.conf import settings
@@ -14,6 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 from django.utils import autoreload
+from django.utils.module_loading import import_string
 from django.utils.version import get_docs_version
 
 from h2push.addrport import DEFAULT_PORT, Address, StartupError, parse_addrport
@@ -27,6 +31,9 @@ from h2push.server import H2Config, bind, build_config, serve
 from h2push.tls import TLSConfigurationError
 from h2push.wiring import get_application
 
+STATICFILES_APP = "django.contrib.staticfiles"
+WHITENOISE_MIDDLEWARE = "whitenoise.middleware.WhiteNoiseMiddleware"
+
 
 class Command(BaseCommand):
     help = (
@@ -39,6 +46,8 @@ class Command(BaseCommand):
     suppressed_base_arguments: ClassVar[set[str]] = {"--traceback"}  # type: ignore[misc]
 
     default_port = DEFAULT_PORT
+    # The options of the current run, kept for the banner's static files line.
+    static_options: Mapping[str, Any] = MappingProxyType({})
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -147,6 +156,7 @@ class Command(BaseCommand):
         for conn in connections.all(initialized_only=True):
             conn.close()
 
+        self.static_options = options
         serve_static = self.serves_static(options)
         try:
             app = get_application(serve_static=serve_static)
@@ -174,7 +184,7 @@ class Command(BaseCommand):
         return bool(
             options["use_static_handler"]
             and (settings.DEBUG or options["insecure_serving"])
-            and apps.is_installed("django.contrib.staticfiles")
+            and apps.is_installed(STATICFILES_APP)
         )
 
     def fail(self, message: str) -> NoReturn:
@@ -221,10 +231,7 @@ class Command(BaseCommand):
                 "Chromium: chromium --user-data-dir=$(mktemp -d) "
                 f"--ignore-certificate-errors-spki-list={certificate.spki_pin} {browser_url}"
             )
-        if not serve_static and apps.is_installed("django.contrib.staticfiles"):
-            lines.append(
-                "Static files: not served (--nostatic, or DEBUG is False without --insecure)"
-            )
+        lines.append(static_files_line(serve_static, self.static_options))
         lines.append(f"Quit the server with {quit_command}.")
         self.stdout.write(self.printable("\n".join(lines)))
         if os.environ.get("DJANGO_RUNSERVER_HIDE_WARNING") != "true":
@@ -246,3 +253,53 @@ class Command(BaseCommand):
         except (UnicodeEncodeError, LookupError):
             return text.replace("·", "-")
         return text
+
+
+def static_files_line(handler_installed: bool, options: Mapping[str, Any]) -> str:
+    """The banner's line saying what answers requests under ``STATIC_URL``.
+
+    ``handler_installed`` says whether runh2server put its development handler in
+    the stack; ``options`` are the command's (``--nostatic``, ``--insecure``).
+    """
+    url = settings.STATIC_URL or ""
+    whitenoise = whitenoise_middleware()
+    # Django's handler leaves alone every URL when STATIC_URL names another host.
+    if handler_installed and not urlsplit(url).netloc:
+        line = f"Static files: served by runh2server at {url} (from the staticfiles finders)"
+        if whitenoise:
+            # The handler wraps the application, so WhiteNoise never sees /static/.
+            line += f"; {whitenoise} in MIDDLEWARE would serve them with --nostatic"
+        return line
+    if whitenoise:
+        return f"Static files: served by WhiteNoise at {url} ({whitenoise} in MIDDLEWARE)"
+    return f"Static files: not served ({why_not_served(handler_installed, options)})"
+
+
+def why_not_served(handler_installed: bool, options: Mapping[str, Any]) -> str:
+    """Why nothing in this process answers requests under ``STATIC_URL``."""
+    if handler_installed:
+        return f"STATIC_URL is on another host: {settings.STATIC_URL}"
+    if not apps.is_installed(STATICFILES_APP):
+        return f"{STATICFILES_APP} is not in INSTALLED_APPS"
+    if options.get("use_static_handler") is False:
+        return "--nostatic"
+    if not settings.DEBUG and options.get("insecure_serving") is False:
+        return "DEBUG is False; --insecure would serve them"
+    # Called without the command's options: say what the rule is.
+    return "--nostatic, or DEBUG is False without --insecure"
+
+
+def whitenoise_middleware() -> str | None:
+    """The MIDDLEWARE entry that is WhiteNoise's middleware (or a subclass), if any.
+
+    Classes are compared by name, so nothing imports WhiteNoise where it is absent.
+    """
+    for dotted in settings.MIDDLEWARE:
+        try:
+            middleware = import_string(dotted)
+        except ImportError:
+            continue  # Django's own checks report it; the banner only describes.
+        ancestry = getattr(middleware, "__mro__", ())
+        if any(f"{c.__module__}.{c.__qualname__}" == WHITENOISE_MIDDLEWARE for c in ancestry):
+            return str(dotted)
+    return None
