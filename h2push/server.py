@@ -29,6 +29,7 @@ from hypercorn.config import Config, Sockets
 
 from h2push.addrport import Address, StartupError
 from h2push.contract import ASGIApp
+from h2push.goaway import say_goaway_before_closing
 from h2push.tls import DEFAULT_POLICY, TLSPolicy, create_server_context
 
 __all__ = [
@@ -187,6 +188,7 @@ def serve(app: ASGIApp, config: H2Config, *, handle_signals: bool | None = None)
     """
     if handle_signals is None:
         handle_signals = threading.current_thread() is threading.main_thread()
+    say_goaway_before_closing()
     with asyncio.Runner() as runner:
         _limit_tls_shutdown(runner.get_loop())
         runner.run(_serve(app, config, handle_signals))
