@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from django.test import override_settings
 
-import h2push.delivery.asgi
+import h2push.delivery.responder
 from h2push.contract import EARLY_LINKS_SCOPE_KEY, Receive, Scope, Send
 from h2push.delivery.asgi import DeliveryMiddleware
 from h2push.testing import H2TestClient
@@ -41,7 +41,7 @@ DEADLINE = 10.0
 @pytest.fixture(autouse=True)
 def warn_afresh(monkeypatch: pytest.MonkeyPatch) -> None:
     """The refusal is logged once per process: each test starts before that once."""
-    monkeypatch.setattr(h2push.delivery.asgi, "_refusal_logged", False)
+    monkeypatch.setattr(h2push.delivery.responder, "_refusal_logged", False)
 
 
 def http1_client() -> H2TestClient:

@@ -1,0 +1,104 @@
+"""The delivery layer's reading and writing of ``Link`` headers for one request.
+
+Which preloads of a response to push (same-origin, not ``nopush``, no dot segments,
+within the URL bound), what a 103 may carry, and which request headers a promise
+copies. Pure functions over the scope and header values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+
+from h2push.contract import Scope
+from h2push.delivery.scope import request_origin
+from h2push.linkheader import (
+    early_hint_values,
+    join_links,
+    parse_link,
+    same_origin_path,
+    split_links,
+)
+
+__all__ = [
+    "MAX_COPIED_BYTES",
+    "NEVER_COPIED",
+    "early_hint_links",
+    "header_names",
+    "mark_nopush",
+    "push_paths",
+]
+
+
+def push_paths(link_headers: Iterable[bytes], scope: Scope) -> Iterator[str]:
+    """The paths to push for a response with these ``link`` header values.
+
+    Yields, once each and in order, the same-origin ``rel=preload`` targets not
+    marked ``nopush``, as percent-encoded path plus query.
+    """
+    scheme, host = request_origin(scope)
+    seen: set[str] = set()
+    for header in link_headers:
+        for path in _header_push_paths(header, scheme, host):
+            if path not in seen:
+                seen.add(path)
+                yield path
+
+
+# A site's pages send the same few Link headers over and over: parse each once.
+@lru_cache(maxsize=1024)
+def _header_push_paths(header: bytes, scheme: str, host: str | None) -> tuple[str, ...]:
+    try:
+        text = header.decode("ascii")
+    except UnicodeDecodeError:
+        return ()
+    paths = []
+    for value in split_links(text):
+        link = parse_link(value)
+        if link is None or not link.is_preload or link.nopush:
+            continue
+        path = same_origin_path(link.url, scheme, host)
+        if path is not None:
+            paths.append(path)
+    return tuple(paths)
+
+
+def early_hint_links(link_values: Iterable[str], scope: Scope) -> list[bytes]:
+    """The values fit for this request's 103, encoded (see
+    :func:`h2push.linkheader.early_hint_values`)."""
+    scheme, host = request_origin(scope)
+    return [value.encode() for value in early_hint_values(link_values, scheme, host)]
+
+
+def mark_nopush(link_headers: list[bytes], paths: set[str], scope: Scope) -> list[bytes]:
+    """``link_headers`` with the preloads of ``paths`` marked ``nopush``."""
+    scheme, host = request_origin(scope)
+    marked = []
+    for header in link_headers:
+        values = []
+        for value in split_links(header.decode("latin-1")):
+            link = parse_link(value)
+            if (
+                link is not None
+                and link.is_preload
+                and not link.nopush
+                and same_origin_path(link.url, scheme, host) in paths
+            ):
+                value += "; nopush"
+            values.append(value)
+        marked.append(join_links(values).encode("latin-1"))
+    return marked
+
+
+# A promise carrying these would hand one request's credentials to another response.
+NEVER_COPIED = frozenset({b"cookie", b"authorization", b"proxy-authorization"})
+# What the copied headers of one promise may add up to: with the path and the host
+# they must fit one HTTP/2 frame (16 KB unless the client allows more).
+MAX_COPIED_BYTES = 4096
+
+
+@lru_cache(maxsize=8)
+def header_names(names: tuple[str, ...]) -> frozenset[bytes]:
+    """Header names to copy as they appear in an ASGI scope (lower-case bytes),
+    credentials left out whatever the caller asked."""
+    return frozenset(name.lower().encode() for name in names) - NEVER_COPIED
