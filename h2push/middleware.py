@@ -183,10 +183,10 @@ class PreloadMiddleware:
             for preload in own.preloads():
                 promises.add(preload)
         story = visit.story if visit is not None else None
-        registered = without_missing_files(promises.preloads(), story)
         if story is not None:
-            for preload in registered:
+            for preload in promises.preloads():
                 story.link(preload.url, Source.REGISTERED)
+        registered = without_missing_files(promises.preloads(), story)
         learned: list[Preload] = []
         if visit is not None and learning.is_learnable(request, response):
             learned = visit.learned_preloads()  # a page's assets; not an error's or a redirect's

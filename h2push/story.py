@@ -148,8 +148,8 @@ def begin(carrier: MutableMapping[str, Any], method: str, path: str) -> Story | 
 
 def tell(story: Story | None) -> None:
     """Log the story at ``DEBUG`` (one line per page)."""
-    # A request h2push had nothing to say about (an asset, a pushed response) is
-    # no story worth a line.
-    worth_telling = story is not None and bool(story.events or story.reasons)
+    # A request no view answered and that had no links (an asset, a pushed
+    # response) is no story worth a line, whatever the delivery layer noted.
+    worth_telling = story is not None and (bool(story.events) or story.view_started is not None)
     if worth_telling and story is not None and logger.isEnabledFor(logging.DEBUG):
         logger.debug("%s", story.summary())

@@ -186,12 +186,6 @@ def test_one_line_per_page_and_none_for_the_pushed_responses(
     assert story_lines(caplog, start="GET /") == lines
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="story.tell() tells a story that holds only the delivery layer's reasons, "
-    "so each asset a browser fetches (Sec-Fetch-*) or a server without 103 serves "
-    "gets a line of its own",
-)
 @pytest.mark.parametrize(
     ("options", "asset_headers"),
     [
