@@ -1,6 +1,6 @@
 from django.urls import path
 
-from testproject import views
+from testproject import demo_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -19,4 +19,7 @@ urlpatterns = [
     path("discovery/cached-tag/", views.discovery_cached_tag, name="discovery-cached-tag"),
     path("discovery/theme/", views.discovery_theme, name="discovery-theme"),
     path("cms/<path:slug>/", views.cms, name="cms"),
+    # The demo about itself (testproject/demo_views.py).
+    path("demo/explain.js", demo_views.explain_js, name="demo-explain-js"),
+    path("waterfall.svg", demo_views.waterfall, name="waterfall"),
 ]
