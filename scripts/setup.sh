@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what h2push's demo and tests need: Debian packages (headless Chromium for
-# the browser tests, nghttp2-client for protocol checks) and a virtualenv in .venv.
+# Installs what h2push's demo and tests need: the Debian packages named as arguments
+# (scripts/test.sh names Chromium, nghttp2-client, redis-server and Caddy) and a
+# virtualenv in .venv.
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,5 +32,11 @@ if [ ! -x .venv/bin/python ]; then
         "$python" -m venv .venv
     fi
 fi
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[dev]"
+# Reinstall only when the project's requirements changed since the last install.
+stamp=.venv/.installed-from
+wanted=$(sha256sum pyproject.toml | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
+    .venv/bin/python -m pip install -q --upgrade pip
+    .venv/bin/python -m pip install -q -e ".[dev]"
+    echo "$wanted" >"$stamp"
+fi
