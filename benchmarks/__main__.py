@@ -1,4 +1,5 @@
-"""``python -m benchmarks overhead|early-hints|in-process|reliability [options]``."""
+"""``python -m benchmarks COMMAND [options]``: overhead, early-hints, in-process, reliability,
+browser, cost, push-vs-pull, growth."""
 
 from __future__ import annotations
 
@@ -7,7 +8,16 @@ import sys
 from collections.abc import Callable, Sequence
 
 import benchmarks
-from benchmarks import early_hints, in_process, overhead, reliability
+from benchmarks import (
+    cost,
+    early_hints,
+    growth,
+    in_process,
+    overhead,
+    paint,
+    push_pull,
+    reliability,
+)
 
 Run = Callable[[argparse.Namespace], int]
 
@@ -21,6 +31,10 @@ def parser() -> argparse.ArgumentParser:
         ("early-hints", early_hints, "time to the stylesheet, hints on vs off"),
         ("in-process", in_process, "CPU per request, Django and h2push only"),
         ("reliability", reliability, "load, soak and faults: exits 1 on any lost page or leak"),
+        ("browser", paint, "first contentful paint in headless Chromium, per RTT and view"),
+        ("cost", cost, "server CPU per request and h2push's own work: plain Django vs h2push"),
+        ("push-vs-pull", push_pull, "pages with assets per second on one connection"),
+        ("growth", growth, "CPU against preloads, memory against routes, parse against size"),
     ):
         command = commands.add_parser(name, help=help_text)
         module.add_arguments(command)

@@ -16,6 +16,7 @@ import cProfile
 import os
 import pstats
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,8 @@ CASES = [
         "d",
     ),
     Case("c", "h2push, /slow/declared/", "h2push", "/slow/declared/", "ms=0", baseline="d"),
+    # The cost target's pair: a's very page, its assets found by discovery.
+    Case("s", "h2push, /bench/static/", "h2push", "/bench/static/", baseline="a"),
 ]
 PROFILED_CASE = "b"
 Results = dict[str, list[float]]  # case key: CPU ms per request of each block
@@ -74,6 +77,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rounds", type=int, default=6, help="blocks per case (default 6)")
     parser.add_argument("--requests", type=int, default=200, help="per block (default 200)")
     parser.add_argument("--profile", action="store_true", help="cProfile h2push's functions")
+    parser.add_argument(
+        "--profile-case",
+        default=PROFILED_CASE,
+        choices=[case.key for case in CASES],
+        help=f"the case --profile runs (default {PROFILED_CASE})",
+    )
     parser.add_argument("--quick", action="store_true", help="a smoke run: 1 block of 20")
 
 
@@ -114,7 +123,20 @@ def load_apps() -> dict[str, ASGIApp]:
     os.environ["H2PUSH_BENCH_VARIANT"] = "h2push"
     from benchmarks import asgi
 
-    return {"plain": asgi.plain, "h2push": asgi.h2push}
+    return {"plain": plain_django(), "h2push": asgi.h2push}
+
+
+def plain_django() -> ASGIApp:
+    """Django's handler without ``PreloadMiddleware``: the settings of this process
+    have it (h2push's variant), and a handler builds its middleware chain once, when
+    it is made, so this one is made while the middleware is left out."""
+    from django.conf import settings
+    from django.core.handlers.asgi import ASGIHandler
+    from django.test import override_settings
+
+    middleware = [m for m in settings.MIDDLEWARE if m != "h2push.middleware.PreloadMiddleware"]
+    with override_settings(MIDDLEWARE=middleware):
+        return ASGIHandler()
 
 
 async def serve(app: ASGIApp, case: Case, count: int) -> None:
@@ -125,12 +147,15 @@ async def serve(app: ASGIApp, case: Case, count: int) -> None:
             await call_app(app, scope(case.path, case.query))
 
 
-async def measure(apps: dict[str, ASGIApp], rounds: int, requests: int) -> Results:
-    results: Results = {case.key: [] for case in CASES}
-    for case in CASES:
+async def measure(
+    apps: dict[str, ASGIApp], rounds: int, requests: int, cases: Sequence[Case] = CASES
+) -> Results:
+    """CPU ms per request of each block; the cases' order reverses every other round."""
+    results: Results = {case.key: [] for case in cases}
+    for case in cases:
         await serve(apps[case.app], case, WARM_UP)
-    for _ in range(rounds):
-        for case in CASES:
+    for number in range(rounds):
+        for case in cases if number % 2 == 0 else cases[::-1]:
             started = time.process_time()
             await serve(apps[case.app], case, requests)
             results[case.key].append((time.process_time() - started) * 1000 / requests)
@@ -147,8 +172,8 @@ def run(options: argparse.Namespace) -> int:
     results = asyncio.run(measure(apps, options.rounds, options.requests))
     print_results(results, options.rounds, options.requests)
     if options.profile:
-        case = next(case for case in CASES if case.key == PROFILED_CASE)
-        print_profile(asyncio.run(profile(apps[case.app], case)))
+        case = next(case for case in CASES if case.key == options.profile_case)
+        print_profile(asyncio.run(profile(apps[case.app], case)), case)
     return 0
 
 
@@ -156,7 +181,7 @@ def print_results(results: Results, rounds: int, requests: int) -> None:
     medians = {key: median(values) for key, values in results.items()}
     log(f"{rounds} rounds of {requests} requests per case, CPU ms/request:")
     log(f"   {'case':<40} {'median':>7} {'min':>7}  vs  {'extra':>7}  ratio")
-    for case in CASES:
+    for case in (case for case in CASES if case.key in results):
         own, extra, ratio = medians[case.key], "", ""
         if case.baseline:
             base = medians[case.baseline]
@@ -176,18 +201,19 @@ async def profile(app: ASGIApp, case: Case) -> pstats.Stats:
     return pstats.Stats(profiler)
 
 
-def print_profile(stats: pstats.Stats) -> None:
-    log(f"\ncProfile of b ({PROFILED} requests; cProfile inflates small functions):")
-    log(f"   {'cumulative ms/request':>22}  {'calls/request':>13}  function")
+def print_profile(stats: pstats.Stats, case: Case) -> None:
+    log(f"\ncProfile of {case.key} ({PROFILED} requests; cProfile inflates small functions):")
+    headers = f"{'cumulative ms/request':>22}  {'own ms/request':>14}  {'calls/request':>13}"
+    log(f"   {headers}  function")
     # pstats keeps its table in an attribute typeshed does not declare.
     table: dict[tuple[str, int, str], tuple[Any, ...]] = getattr(stats, "stats")  # noqa: B009
     rows = [
-        (cumulative, calls, where)
-        for where, (_, calls, _, cumulative, _) in table.items()
+        (cumulative, own, calls, where)
+        for where, (_, calls, own, cumulative, _) in table.items()
         if "/h2push/" in where[0]
     ]
-    for cumulative, calls, (filename, line, function) in sorted(rows, reverse=True)[:20]:
+    for cumulative, own, calls, (filename, line, function) in sorted(rows, reverse=True)[:30]:
         log(
-            f"   {cumulative * 1000 / PROFILED:22.3f}  {calls / PROFILED:13.1f}  "
-            f"{Path(filename).name}:{line} {function}"
+            f"   {cumulative * 1000 / PROFILED:22.3f}  {own * 1000 / PROFILED:14.3f}  "
+            f"{calls / PROFILED:13.1f}  {Path(filename).name}:{line} {function}"
         )

@@ -45,6 +45,8 @@ VARIANTS = {
         "f", "h2push, hints off, /slow/declared/?ms=0", "nohints", "/slow/declared/?ms=0", "d"
     ),
     "i": Variant("i", "h2push, a 103 for every page", "hintall", "/bench/push/", "a"),
+    # The cost target's pair: a's very page, its assets found by discovery.
+    "s": Variant("s", "h2push, {% static %} (discovery)", "h2push", "/bench/static/", "a"),
     # Not Django: a bare ASGI app, to see what Hypercorn itself spends on a 103.
     "g": Variant("g", "bare ASGI app (no Django)", "bare", "/", None, scale=10),
     "h": Variant("h", "bare ASGI app, sends a 103", "bare_hint", "/", "g", scale=10),
@@ -81,7 +83,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="a,b,i,e,c,d",
         help="a: plain Django, b: h2push, c: h2push 103 path, d: plain on c's path, "
         "e: b with Early Hints off, f: c with Early Hints off, i: b with a 103 for every "
-        "page (default a,b,i,e,c,d); "
+        "page, s: h2push on a's page (default a,b,i,e,c,d); "
         "g: a bare ASGI app, h: g sending a 103 (Hypercorn's own cost of a 103)",
     )
     add(

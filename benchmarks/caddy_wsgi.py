@@ -1,0 +1,15 @@
+"""The WSGI application Gunicorn serves behind Caddy in the browser benchmark.
+
+``tests/support/apps/caddy_stack.py`` starts Gunicorn with the Caddy tests' settings
+in the environment; the benchmark serves its own pages, so this module names
+:mod:`benchmarks.page_settings` (h2push's default settings) before Django loads.
+"""
+
+import os
+
+os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.page_settings"
+os.environ.setdefault("H2PUSH_BENCH_VARIANT", "h2push")
+
+from h2push.wsgi import get_wsgi_application
+
+application = get_wsgi_application()

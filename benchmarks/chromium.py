@@ -1,0 +1,123 @@
+"""Headless Chromium for the browser benchmark: one cold page load, and what it saw.
+
+One browser runs for the whole benchmark, launched as the browser tests launch it
+(Debian's ``/usr/bin/chromium`` through Playwright, the test certificate trusted by
+its SPKI pin only, see ``tests/support/browser.py``). Each load gets a browser
+context of its own: in Chromium a new context is a fresh off-the-record profile,
+with an empty HTTP cache and its own connections, so every load is a first visit
+that opens its TCP and TLS connection anew. That costs about 50 ms where a new
+profile folder and browser would cost a second or more.
+
+From the page it reads the first contentful paint and the Resource Timing entries
+of its assets (``responseEnd``, relative to the navigation's start, as the paint).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from playwright.sync_api import Browser, sync_playwright
+
+from tests.support.browser import CHROMIUM, CHROMIUM_FLAGS, certificate_pin, require_chromium
+
+__all__ = ["ASSETS", "Load", "PageLoader", "chromium"]
+
+#: The assets of ``discovery/page.html``, by the name a report gives them.
+ASSETS = {
+    "stylesheet": "/static/css/discovery.css",
+    "script": "/static/js/app.js",
+    "module": "/static/js/discovery-module.js",
+    "font": "/static/fonts/h2push-pixel.woff2",
+}
+TIMEOUT_MS = 30_000
+
+# Resolves once the first contentful paint is known (it can come a frame after the
+# load event), with the navigation's and the resources' timings.
+READ_JS = """() => new Promise(resolve => {
+    const done = fcp => {
+        const nav = performance.getEntriesByType('navigation')[0];
+        resolve({
+            fcp,
+            htmlEnd: nav.responseEnd,
+            interim: nav.firstInterimResponseStart || 0,
+            resources: performance.getEntriesByType('resource').map(e => ({
+                path: new URL(e.name).pathname,
+                initiator: e.initiatorType,
+                end: e.responseEnd,
+            })),
+        });
+    };
+    const seen = performance.getEntriesByName('first-contentful-paint');
+    if (seen.length) { done(seen[0].startTime); return; }
+    new PerformanceObserver(list => {
+        const entry = list.getEntriesByName('first-contentful-paint')[0];
+        if (entry) done(entry.startTime);
+    }).observe({type: 'paint', buffered: true});
+})"""
+
+
+@dataclass
+class Load:
+    """One page load, in milliseconds from the navigation's start."""
+
+    status: int
+    fcp: float
+    html_end: float
+    interim: float  # when a 103 arrived; 0 for none
+    ends: dict[str, float] = field(default_factory=dict)  # asset name: responseEnd
+    from_hints: list[str] = field(default_factory=list)  # assets the browser took from a 103
+
+    def end(self, asset: str) -> float:
+        return self.ends.get(asset, float("nan"))
+
+
+class PageLoader:
+    """Loads pages in fresh contexts of one running browser."""
+
+    def __init__(self, browser: Browser) -> None:
+        self.browser = browser
+
+    def load(self, url: str) -> Load:
+        context = self.browser.new_context()
+        try:
+            context.set_default_timeout(TIMEOUT_MS)
+            page = context.new_page()
+            response = page.goto(url, wait_until="load")
+            seen = page.evaluate(READ_JS)
+        finally:
+            context.close()
+        by_path = {entry["path"]: entry for entry in seen["resources"]}
+        load = Load(
+            status=response.status if response is not None else 0,
+            fcp=float(seen["fcp"]),
+            html_end=float(seen["htmlEnd"]),
+            interim=float(seen["interim"]),
+        )
+        for name, path in ASSETS.items():
+            entry = by_path.get(path)
+            if entry is not None:
+                load.ends[name] = float(entry["end"])
+                if entry["initiator"] == "early-hints":
+                    load.from_hints.append(name)
+        return load
+
+
+@contextlib.contextmanager
+def chromium(certfile: Path) -> Iterator[PageLoader]:
+    """Headless Chromium trusting ``certfile`` by its pin; closed on leaving."""
+    require_chromium()
+    pin = certificate_pin(certfile)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[*CHROMIUM_FLAGS, f"--ignore-certificate-errors-spki-list={pin}"],
+            timeout=TIMEOUT_MS,
+        )
+        try:
+            yield PageLoader(browser)
+        finally:
+            browser.close()

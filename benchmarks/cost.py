@@ -1,0 +1,161 @@
+"""``cost``: what h2push, with its default settings, costs a server per page request.
+
+Two measurements of one page, ``/bench/static/`` (the test project's ``plain.html``,
+its stylesheet and script named with ``{% static %}`` only, so with h2push they are
+found by discovery), both extending an older benchmark rather than repeating it:
+
+- **server** (:mod:`benchmarks.overhead`'s variants a and s): Hypercorn, one worker,
+  TLS and HTTP/2, loaded by ``h2load``; plain Django against h2push, in paired
+  rounds whose order reverses every other round. The CPU time of the server
+  processes comes from ``/proc``; requests per second are reported beside it.
+  Target: h2push's CPU per request at most 1.03 x plain Django's (the median of the
+  rounds' ratios).
+- **in process** (:mod:`benchmarks.in_process`'s cases a and s): the same two
+  applications called in this process, no network. h2push's own work per request
+  is the difference of the two, paired per round. Target: at most 60 microseconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from benchmarks import in_process, overhead, plots
+from benchmarks.h2load import H2LoadResult, require_h2load
+from benchmarks.machine import print_machine
+from benchmarks.report import load_average, log, print_table
+from benchmarks.results import add_output_arguments, outputs, write_json
+from benchmarks.servers import bench_servers
+from benchmarks.stats import Verdict, at_most, bootstrap_median, paired_ratios, spread
+
+__all__ = ["add_arguments", "run"]
+
+CPU_LIMIT = 1.03
+OWN_LIMIT_US = 60.0
+PAIR = ("a", "s")  # plain Django, h2push: the same page
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add = parser.add_argument
+    add("--rounds", type=int, default=10, help="paired server rounds (default 10)")
+    add("--requests", type=int, default=1000, help="h2load -n per run (default 1000)")
+    add("--budget", type=int, default=170, help="seconds for the server rounds (170)")
+    add("--warm-up-requests", type=int, default=300, help="per variant (300)")
+    add("--clients", type=int, default=10, help="h2load -c (default 10)")
+    add("--streams", type=int, default=10, help="h2load -m (default 10)")
+    add("--in-process-rounds", type=int, default=30, help="in-process blocks (default 30)")
+    add("--in-process-requests", type=int, default=200, help="per block (default 200)")
+    add("--quick", action="store_true", help="a smoke run: 2 short rounds of each")
+    add_output_arguments(parser)
+
+
+def run(options: argparse.Namespace) -> int:
+    if options.quick:
+        options.rounds, options.requests, options.warm_up_requests = 2, 100, 50
+        options.in_process_rounds, options.in_process_requests = 2, 20
+    require_h2load()
+    started = time.monotonic()
+    log("h2push cost benchmark: CPU per page request, plain Django vs h2push\n")
+    print_machine()
+    server = measure_server(options, started)
+    loads = [load_average()]
+    own = measure_in_process(options)
+    loads.append(load_average())
+    elapsed = time.monotonic() - started
+    verdicts = report(server, own, options, elapsed, loads)
+    log(f"load average after the server rounds: {loads[0]}; at the end: {loads[1]}")
+    log(f"took {elapsed:.0f} s")
+    return 0 if all(v.met for v in verdicts) else 1
+
+
+def measure_server(options: argparse.Namespace, started: float) -> overhead.Results:
+    variants = [overhead.VARIANTS[key] for key in PAIR]
+    load = [f"-c{options.clients}", f"-m{options.streams}", "-t1"]
+    log(f"\nServer: h2load -n{options.requests} {' '.join(load)}, {options.rounds} paired rounds")
+    log("Starting Hypercorn (1 worker, TLS, HTTP/2):")
+    specs = {name: overhead.SERVERS[name] for name in ("plain", "h2push")}
+    with bench_servers(specs, "/bench/static/") as servers:
+        overhead.check_pages(variants, servers)
+        overhead.warm_up(variants, servers, options.warm_up_requests)
+        return overhead.measure(variants, servers, options, load, started)
+
+
+def measure_in_process(options: argparse.Namespace) -> in_process.Results:
+    rounds, requests = options.in_process_rounds, options.in_process_requests
+    log(f"\nIn process: {rounds} blocks of {requests} requests per case, alternating")
+    apps = in_process.load_apps()
+    cases = [case for case in in_process.CASES if case.key in PAIR]
+    results = asyncio.run(in_process.measure(apps, rounds, requests, cases))
+    in_process.print_results(results, rounds, requests)
+    return results
+
+
+def _server_row(key: str, runs: Sequence[H2LoadResult]) -> list[str]:
+    cpu, rps = spread([r.cpu_ms for r in runs]), spread([r.rps for r in runs])
+    clean = "yes" if all(r.clean for r in runs) else "NO"
+    return [key, overhead.VARIANTS[key].label, cpu.text(3), rps.text(0), clean]
+
+
+def report(
+    server: overhead.Results,
+    own: in_process.Results,
+    options: argparse.Namespace,
+    elapsed: float,
+    loads: list[str],
+) -> list[Verdict]:
+    log("")
+    rows = [_server_row(key, server[key]) for key in PAIR]
+    print_table(["", "server variant", "CPU ms/request", "requests/s", "clean"], rows)
+    cpu_ratios = paired_ratios([r.cpu_ms for r in server["s"]], [r.cpu_ms for r in server["a"]])
+    rps_ratios = paired_ratios([r.rps for r in server["s"]], [r.rps for r in server["a"]])
+    cpu_ratio, cpu_low, cpu_high = bootstrap_median(cpu_ratios)
+    rps_ratio, rps_low, rps_high = bootstrap_median(rps_ratios)
+    own_us = [(s - a) * 1000 for a, s in zip(own["a"], own["s"], strict=True)]
+    own_median, own_low, own_high = bootstrap_median(own_us)
+    log(
+        f"per round, h2push / plain: CPU per request {' '.join(f'{r:.3f}' for r in cpu_ratios)}"
+        f"\n                          requests/s {' '.join(f'{r:.3f}' for r in rps_ratios)}"
+    )
+    log(f"median CPU ratio {cpu_ratio:.3f} [90% {cpu_low:.3f}-{cpu_high:.3f}]; ")
+    log(f"median req/s ratio {rps_ratio:.3f} [90% {rps_low:.3f}-{rps_high:.3f}]")
+    log(f"in process, h2push's own work: {own_median:.0f} us [90% {own_low:.0f}-{own_high:.0f}]")
+    verdicts = [
+        at_most("server CPU per request, h2push / plain Django", cpu_ratio, CPU_LIMIT),
+        at_most("h2push's own work per request, in process", own_median, OWN_LIMIT_US, " us", 0),
+    ]
+    log("\nVerdicts:")
+    for verdict in verdicts:
+        log("  " + verdict.line())
+    paths = outputs("cost", options)
+    body: dict[str, Any] = {
+        "elapsed_s": elapsed,
+        "load_averages": loads,
+        "server": {key: [vars(r) for r in server[key]] for key in PAIR},
+        "server_cpu_ratio": [cpu_ratio, cpu_low, cpu_high],
+        "server_rps_ratio": [rps_ratio, rps_low, rps_high],
+        "in_process_ms": {key: own[key] for key in PAIR},
+        "own_us": [own_median, own_low, own_high],
+        "verdicts": [vars(v) | {"word": v.word} for v in verdicts],
+    }
+    write_json(paths.json_path, "cost", options, body)
+    draw(server, own, paths.svg_path)
+    return verdicts
+
+
+def draw(server: overhead.Results, own: in_process.Results, path: Any) -> None:
+    def bar(label: str, values: Sequence[float]) -> plots.Bar:
+        cell = spread(values)
+        return plots.Bar(label, cell.median, cell.q1, cell.q3)
+
+    labels = {"a": "plain Django", "s": "h2push (defaults)"}
+    server_title = "Hypercorn under h2load: server CPU"
+    process_title = "In process: Django + h2push CPU"
+    panels = {
+        server_title: [bar(labels[k], [r.cpu_ms for r in server[k]]) for k in PAIR],
+        process_title: [bar(labels[k], own[k]) for k in PAIR],
+    }
+    units = {server_title: "ms per request", process_title: "ms per request"}
+    plots.cost_bars(panels, units, path)

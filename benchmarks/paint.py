@@ -1,0 +1,201 @@
+"""``browser``: how soon headless Chromium paints a page, with and without h2push.
+
+Headless Chromium (:mod:`benchmarks.chromium`: a fresh profile and a new connection per
+load) loads ``bench/view-<ms>/`` (the discovery page: a stylesheet with a web font, a
+classic and a module script, named with ``{% static %}`` only) through the delay
+proxy of ``tests/support/proxy.py`` at several round-trip times, from:
+
+- **a** h2push with Early Hints (Hypercorn with the h2push adapter and the static
+  files handler, as ``runh2server`` wires it);
+- **b** plain Django (the same Hypercorn, no adapter, no middleware);
+- **c** the pattern of pushing first thing in the view: h2push with
+  ``H2PUSH_EARLY_HINTS = False``, so pushes only; Chromium refuses every push;
+- **d** h2push behind Caddy under Gunicorn, from the files in ``deploy/``;
+- **e** the paint floor: ``bench/floor-<ms>/``, the same HTML without its stylesheet
+  and scripts, from the plain server.
+
+Every route is visited twice before the loads (discovery and learning need two
+agreeing pages), and the variants take turns within each cell. See
+:mod:`benchmarks.paint_report` for the tables and verdicts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from benchmarks import paint_report
+from benchmarks.chromium import Load, PageLoader, chromium
+from benchmarks.machine import print_machine
+from benchmarks.page_servers import PageServer, Site, page_servers
+from benchmarks.page_urls import VIEW_MS
+from benchmarks.report import load_average, log
+from benchmarks.results import add_output_arguments, outputs
+from benchmarks.servers import HOST
+from h2push.probe import ProbeError, fetch
+from tests.support.apps.caddy_stack import CaddyStack, Worker, start_stack
+from tests.support.proxy import spawn_proxy
+
+__all__ = ["VARIANTS", "Variant", "add_arguments", "run"]
+
+
+@dataclass(frozen=True)
+class Variant:
+    key: str
+    label: str
+    server: str  # a key of HYPERCORN, or "caddy"
+    page: str  # "view" or "floor"
+
+    def path(self, view_ms: int) -> str:
+        return f"/bench/{self.page}-{view_ms}/"
+
+
+VARIANTS = {
+    "a": Variant("a", "h2push, Early Hints", "hints", "view"),
+    "b": Variant("b", "plain Django", "plain", "view"),
+    "c": Variant("c", "push only (no 103)", "pushonly", "view"),
+    "d": Variant("d", "h2push behind Caddy", "caddy", "view"),
+    "e": Variant("e", "paint floor", "plain", "floor"),
+}
+HYPERCORN = {
+    "hints": PageServer("h2push", "h2push_static"),
+    "plain": PageServer("plain", "plain_static"),
+    "pushonly": PageServer("nohints", "h2push_static"),
+}
+# Gunicorn's WSGI worker serving the benchmark's pages (deploy/gunicorn.conf.py).
+CADDY_WORKER = Worker((), "benchmarks.caddy_wsgi", informational=False)
+Cell = tuple[int, int]  # (RTT ms, view ms)
+Results = dict[tuple[int, int, str], list[Load]]  # (RTT, view, variant key): loads
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add = parser.add_argument
+    add("--loads", type=int, default=10, help="loads per cell and variant (default 10)")
+    add("--rtts", default="20,50,100", help="round-trip times in ms (default 20,50,100)")
+    add("--views", default="0,100,300", help=f"view times in ms, of {VIEW_MS} (0,100,300)")
+    add("--variants", default="a,b,c,d,e", help="of a,b,c,d,e (default: all)")
+    add("--quick", action="store_true", help="a smoke run: 2 loads, RTT 50, views 0 and 100")
+    add_output_arguments(parser)
+
+
+def _numbers(text: str) -> list[int]:
+    return [int(x) for x in text.split(",") if x.strip()]
+
+
+def run(options: argparse.Namespace) -> int:
+    if options.quick:
+        options.loads, options.rtts, options.views = 2, "50", "0,100"
+    rtts, views = _numbers(options.rtts), _numbers(options.views)
+    variants = [VARIANTS[k.strip()] for k in options.variants.split(",") if k.strip()]
+    if any(ms not in VIEW_MS for ms in views) or any(rtt <= 0 for rtt in rtts):
+        raise SystemExit(f"views must be among {VIEW_MS}, round-trip times positive")
+    started = time.monotonic()
+    log("h2push browser benchmark: first contentful paint in headless Chromium\n")
+    print_machine()
+    log(f"\n{options.loads} loads per cell and variant; RTT {rtts} ms; views {views} ms\n")
+    with running(variants) as (site, ports), proxied(site, ports, rtts) as routes:
+        warm_up(ports, variants, views)
+        with chromium(site.certfile) as loader:
+            results = measure(loader, routes, variants, rtts, views, options.loads)
+        loadavg = load_average()
+    elapsed = time.monotonic() - started
+    paths = outputs("browser", options)
+    status = paint_report.report(results, variants, rtts, views, paths, options, elapsed)
+    log(f"load average at the end: {loadavg}; took {elapsed:.0f} s")
+    return status
+
+
+@contextlib.contextmanager
+def running(variants: Sequence[Variant]) -> Iterator[tuple[Site, dict[str, int]]]:
+    """The servers the variants need, and each one's port on loopback."""
+    wanted = {v.server for v in variants}
+    specs = {name: spec for name, spec in HYPERCORN.items() if name in wanted}
+    log("Starting Hypercorn (1 worker, TLS, HTTP/2):")
+    with page_servers(specs, "/bench/static/") as site:
+        ports = {name: server.port for name, server in site.servers.items()}
+        stack: CaddyStack | None = None
+        try:
+            if "caddy" in wanted:
+                log("Starting Gunicorn behind Caddy (deploy/):")
+                stack = start_stack(
+                    site.workdir / "caddy", site.certfile, site.keyfile, worker=CADDY_WORKER
+                )
+                ports["caddy"] = stack.port
+                log(f"  caddy: {stack.url('/')}, gunicorn pid {stack.gunicorn.pid}")
+            yield site, ports
+        finally:
+            if stack is not None:
+                stack.stop()
+
+
+@contextlib.contextmanager
+def proxied(
+    site: Site, ports: dict[str, int], rtts: Sequence[int]
+) -> Iterator[dict[tuple[str, int], int]]:
+    """One delay proxy process with a listener per server and RTT (RTT / 2 each way)."""
+    keys = [(name, rtt) for name in ports for rtt in rtts]
+    routes = [(ports[name], rtt / 2000) for name, rtt in keys]
+    proxy, listening = spawn_proxy(routes, site.workdir)
+    log(f"  delay proxy: pid {proxy.pid}, {len(keys)} listeners")
+    try:
+        yield dict(zip(keys, listening, strict=True))
+    finally:
+        proxy.stop()
+
+
+def warm_up(ports: dict[str, int], variants: Sequence[Variant], views: Sequence[int]) -> None:
+    """Two visits per route and server teach it; a third shows what a load will get."""
+    log("\nWhat each page answers after two visits (third visit, direct):")
+    for variant in variants:
+        for view in views:
+            url = f"https://{HOST}:{ports[variant.server]}{variant.path(view)}"
+            try:
+                for _ in range(2):
+                    fetch(url, enable_push=False, timeout=30)
+                answer = fetch(url, enable_push=False, timeout=30)
+            except ProbeError as error:
+                raise SystemExit(f"{variant.key}: {url} failed: {error}") from None
+            hint = "103" if any(i.status == 103 for i in answer.interim) else "no 103"
+            link = "Link header" if answer.links else "no Link header"
+            log(f"  {variant.key} {variant.path(view):<20} {answer.status}, {hint}, {link}")
+            if answer.status != 200:
+                raise SystemExit(f"{variant.key}: {url} answered {answer.status}")
+
+
+def measure(
+    loader: PageLoader,
+    routes: dict[tuple[str, int], int],
+    variants: Sequence[Variant],
+    rtts: Sequence[int],
+    views: Sequence[int],
+    loads: int,
+) -> Results:
+    """Every cell in turn; within a cell the variants take turns, the order rotating."""
+    results: Results = {}
+    # Chromium's first loads pay for starting its network and renderer processes.
+    for variant in variants:
+        loader.load(_url(routes, variant, rtts[0], views[0]))
+    for rtt in rtts:
+        for view in views:
+            for number in range(loads):
+                shift = number % len(variants)
+                for variant in [*variants[shift:], *variants[:shift]]:
+                    load = loader.load(_url(routes, variant, rtt, view))
+                    _check(load, variant, rtt, view)
+                    results.setdefault((rtt, view, variant.key), []).append(load)
+            log(paint_report.progress(results, variants, rtt, view))
+    return results
+
+
+def _url(routes: dict[tuple[str, int], int], variant: Variant, rtt: int, view: int) -> str:
+    return f"https://{HOST}:{routes[variant.server, rtt]}{variant.path(view)}"
+
+
+def _check(load: Load, variant: Variant, rtt: int, view: int) -> None:
+    if load.status != 200 or (variant.page == "view" and "stylesheet" not in load.ends):
+        raise SystemExit(
+            f"{variant.key}, RTT {rtt}, view {view}: status {load.status}, assets {load.ends}"
+        )
