@@ -25,22 +25,23 @@ What the test shows, for an async and a sync view that declare their assets:
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import BrowserContext, Playwright, sync_playwright
+from playwright.sync_api import BrowserContext
 
 from tests.support.apps.caddy_stack import CaddyStack, start_stack
 from tests.support.browser import (
+    ProxiedSite,
     certificate_pin,
-    launch_profile,
-    navigation_entry,
+    new_profile_fixture,  # noqa: F401 (the ``new_profile`` fixture, found by pytest)
+    playwright_fixture,  # noqa: F401 (the ``playwright`` fixture, found by pytest)
+    poll,
+    read_listed_page,
     require_chromium,
-    resource_entries,
 )
 from tests.support.constants import CSS_PATH, JS_PATH
 from tests.support.proxy import DelayProxy
@@ -59,13 +60,8 @@ PAGES = {"async": "/slow/declared/", "sync": "/caddy/sync/declared/"}
 
 
 @dataclass
-class Site:
+class Site(ProxiedSite):
     stack: CaddyStack
-    proxy: DelayProxy
-    pin: str
-
-    def url(self, path: str) -> str:
-        return f"https://127.0.0.1:{self.proxy.port}{path}"
 
 
 @dataclass
@@ -106,54 +102,29 @@ def site(
     stack = start_stack(tmp_path_factory.mktemp("caddy-browser"), certfile, keyfile)
     try:
         with DelayProxy(stack.host, stack.port, delay=DELAY_SECONDS) as proxy:
-            yield Site(stack, proxy, certificate_pin(certfile))
+            yield Site(proxy=proxy, pin=certificate_pin(certfile), stack=stack)
     finally:
         stack.stop()
 
 
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as driver:
-        yield driver
-
-
 @pytest.fixture
-def browser(playwright: Playwright, site: Site, tmp_path: Path) -> Iterator[BrowserContext]:
+def browser(new_profile: Callable[[], BrowserContext]) -> BrowserContext:
     """Chromium with a fresh profile: an empty cache, so nothing comes from a visit before."""
-    context = launch_profile(playwright, tmp_path / "profile", site.pin)
-    yield context
-    context.close()
+    return new_profile()
 
 
 def visit(context: BrowserContext, site: Site, path: str) -> Visit:
     """Load ``path`` in a new tab; return what the browser and Caddy saw."""
     offset = len(site.stack.access_log())
-    page = context.new_page()
-    response = page.goto(site.url(path), wait_until="load")
-    assert response is not None
-    assert response.status == 200, response.status
-    # The page's script lists each resource once DOMContentLoaded fired.
-    page.wait_for_selector("#resource-timing li")
-    resources = resource_entries(page)
-    navigation = navigation_entry(page)
-    heading_color = page.eval_on_selector("h1", "h => getComputedStyle(h).color")
-    listed = page.eval_on_selector_all(
-        "#resource-timing li", "items => items.map(i => i.textContent)"
+    seen = read_listed_page(context, site.url(path))
+    # Caddy writes a line after the response, so the page's own line can trail the
+    # browser's load event.
+    log = poll(
+        lambda: site.stack.access_log()[offset:],
+        lambda log: any(entry["request"]["uri"] == path for entry in log),
+        lambda log: f"Caddy logged no request for {path}: {log}",
     )
-    page.close()
-    return Visit(path, resources, navigation, heading_color, listed, _log_of(site, path, offset))
-
-
-def _log_of(site: Site, path: str, offset: int) -> list[dict[str, Any]]:
-    """Caddy's log lines from ``offset`` on, once the page's own line is there: Caddy
-    writes a line after the response, so it can trail the browser's load event."""
-    deadline = time.monotonic() + 5
-    while True:
-        log = site.stack.access_log()[offset:]
-        if any(entry["request"]["uri"] == path for entry in log):
-            return log
-        assert time.monotonic() < deadline, f"Caddy logged no request for {path}: {log}"
-        time.sleep(0.05)
+    return Visit(path, seen.resources, seen.navigation, seen.heading_color, seen.listed, log)
 
 
 @pytest.mark.parametrize("kind", ["async", "sync"])

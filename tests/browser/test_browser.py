@@ -29,26 +29,22 @@ requested only after the page arrived: the control that shows the checks can fai
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import BrowserContext, Playwright, sync_playwright
+from playwright.sync_api import BrowserContext
 
-from tests.support.apps.browser_recorder import ENV_VAR, read_events
 from tests.support.browser import (
-    certificate_pin,
-    launch_profile,
-    navigation_entry,
-    require_chromium,
-    resource_entries,
+    RecordedSite,
+    new_profile_fixture,  # noqa: F401 (the ``new_profile`` fixture, found by pytest)
+    playwright_fixture,  # noqa: F401 (the ``playwright`` fixture, found by pytest)
+    poll,
+    read_listed_page,
+    recorded_site,
 )
-from tests.support.constants import BROWSER_SETTINGS, STATIC_DIR
-from tests.support.processes import ServerProcess
-from tests.support.proxy import DelayProxy
+from tests.support.constants import STATIC_DIR
 from tests.support.servers import H2ServerFactory
 
 pytestmark = pytest.mark.browser
@@ -75,59 +71,16 @@ ACCENT = "rgb(11, 122, 117)"
 # ------------------------------------------------------------------------ fixtures
 
 
-@dataclass
-class Site:
-    """The recorded server behind the delay proxy."""
-
-    server: ServerProcess
-    proxy: DelayProxy
-    events_path: Path
-    pin: str
-
-    def url(self, path: str) -> str:
-        return f"https://127.0.0.1:{self.proxy.port}{path}"
-
-    def events(self) -> list[tuple[float, str, str]]:
-        """Everything the server recorded so far: ``(time, event, detail)``."""
-        return read_events(self.events_path) if self.events_path.exists() else []
-
-
 @pytest.fixture(scope="module")
 def site(
     h2server_session_factory: H2ServerFactory, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Site]:
-    require_chromium()
+) -> Iterator[RecordedSite]:
+    """The recorded server behind the delay proxy, for the whole module."""
     events_path = tmp_path_factory.mktemp("browser") / "events.txt"
-    server = h2server_session_factory(settings=BROWSER_SETTINGS, env={ENV_VAR: str(events_path)})
-    assert server.certfile is not None
-    pin = certificate_pin(server.certfile)
-    # The pin the browser trusts is the one the server announces for its certificate.
-    assert f"SPKI pin: {pin}" in server.output(), server.output()
-    with DelayProxy(server.host, server.port, delay=DELAY_SECONDS) as proxy:
-        yield Site(server, proxy, events_path, pin)
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as driver:
-        yield driver
-
-
-@pytest.fixture
-def new_profile(
-    playwright: Playwright, site: Site, tmp_path: Path
-) -> Iterator[Callable[[], BrowserContext]]:
-    """``new_profile()``: a browser with a fresh profile (empty cache), closed at the end."""
-    contexts: list[BrowserContext] = []
-
-    def launch() -> BrowserContext:
-        context = launch_profile(playwright, tmp_path / f"profile-{len(contexts)}", site.pin)
-        contexts.append(context)
-        return context
-
-    yield launch
-    for context in contexts:
-        context.close()
+    with recorded_site(h2server_session_factory, events_path, DELAY_SECONDS) as site:
+        # The pin the browser trusts is the one the server announces for its certificate.
+        assert f"SPKI pin: {site.pin}" in site.server.output(), site.server.output()
+        yield site
 
 
 # ------------------------------------------------------------------------- helpers
@@ -169,34 +122,28 @@ class Visit:
         return "\n".join(lines)
 
 
-def visit(context: BrowserContext, site: Site, path: str) -> Visit:
+def visit(context: BrowserContext, site: RecordedSite, path: str) -> Visit:
     """Load ``path`` in a new tab; return what the browser and the server saw."""
     offset = len(site.events())
     connections = site.proxy.connections
-    page = context.new_page()
-    response = page.goto(site.url(path), wait_until="load")
-    assert response is not None
-    assert response.status == 200, response.status
-    # The page's script lists each resource once DOMContentLoaded fired.
-    page.wait_for_selector("#resource-timing li")
-    resources = resource_entries(page)
-    navigation = navigation_entry(page)
-    title = page.title()
-    heading_color = page.eval_on_selector("h1", "h => getComputedStyle(h).color")
-    listed = page.eval_on_selector_all(
-        "#resource-timing li", "items => items.map(i => i.textContent)"
-    )
-    page.close()
+    seen = read_listed_page(context, site.url(path))
     # The recorder writes "start" before the response leaves; poll briefly all the same.
-    deadline = time.monotonic() + 5
-    while True:
-        events = site.events()[offset:]
-        if any(e == "start" and d.startswith(f"{path} ") for _a, e, d in events):
-            break
-        assert time.monotonic() < deadline, f"the server recorded no response to {path}"
-        time.sleep(0.05)
+    events = poll(
+        lambda: site.events()[offset:],
+        lambda events: any(e == "start" and d.startswith(f"{path} ") for _a, e, d in events),
+        lambda _events: f"the server recorded no response to {path}",
+    )
     connects = site.proxy.accepted_at[connections:]
-    return Visit(path, resources, navigation, title, heading_color, listed, events, connects)
+    return Visit(
+        path,
+        seen.resources,
+        seen.navigation,
+        seen.title,
+        seen.heading_color,
+        seen.listed,
+        events,
+        connects,
+    )
 
 
 def assert_rendered(seen: Visit) -> None:
@@ -248,7 +195,7 @@ def assert_used_early_hints(seen: Visit) -> None:
 
 
 def test_declared_hints_are_followed_on_the_first_visit(
-    new_profile: Callable[[], BrowserContext], site: Site
+    new_profile: Callable[[], BrowserContext], site: RecordedSite
 ) -> None:
     path = f"/slow/declared/?ms={VIEW_MS}"
     seen = visit(new_profile(), site, path)
@@ -263,7 +210,7 @@ def test_declared_hints_are_followed_on_the_first_visit(
 
 
 def test_learned_hints_are_followed_once_two_visits_agreed(
-    new_profile: Callable[[], BrowserContext], site: Site
+    new_profile: Callable[[], BrowserContext], site: RecordedSite
 ) -> None:
     path = f"/slow/?ms={VIEW_MS}"
 

@@ -24,26 +24,25 @@ each request it received.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import BrowserContext, Playwright, sync_playwright
+from playwright.sync_api import BrowserContext
 
-from tests.support.apps.browser_recorder import ENV_VAR, read_events
 from tests.support.browser import (
-    certificate_pin,
-    launch_profile,
+    RecordedSite,
+    load_page,
     navigation_entry,
-    require_chromium,
+    new_profile_fixture,  # noqa: F401 (the ``new_profile`` fixture, found by pytest)
+    playwright_fixture,  # noqa: F401 (the ``playwright`` fixture, found by pytest)
+    poll,
+    recorded_site,
     resource_entries,
 )
-from tests.support.constants import BROWSER_SETTINGS, STATIC_DIR
-from tests.support.processes import ServerProcess
-from tests.support.proxy import DelayProxy
+from tests.support.constants import STATIC_DIR
 from tests.support.servers import H2ServerFactory
 
 pytestmark = pytest.mark.browser
@@ -73,20 +72,6 @@ PAGE_STATE_JS = """async () => {
         moduleRan: document.documentElement.dataset.module === 'ran',
     };
 }"""
-
-
-@dataclass
-class Site:
-    server: ServerProcess
-    proxy: DelayProxy
-    events_path: Path
-    pin: str
-
-    def url(self, path: str) -> str:
-        return f"https://127.0.0.1:{self.proxy.port}{path}"
-
-    def events(self) -> list[tuple[float, str, str]]:
-        return read_events(self.events_path) if self.events_path.exists() else []
 
 
 @dataclass
@@ -121,53 +106,25 @@ class Visit:
 
 
 @pytest.fixture
-def site(h2server_factory: H2ServerFactory, tmp_path: Path) -> Iterator[Site]:
+def site(h2server_factory: H2ServerFactory, tmp_path: Path) -> Iterator[RecordedSite]:
     """A recorded server that has learned nothing yet, behind the delay proxy."""
-    require_chromium()
-    events_path = tmp_path / "events.txt"
-    server = h2server_factory(settings=BROWSER_SETTINGS, env={ENV_VAR: str(events_path)})
-    assert server.certfile is not None
-    pin = certificate_pin(server.certfile)
-    with DelayProxy(server.host, server.port, delay=DELAY_SECONDS) as proxy:
-        yield Site(server, proxy, events_path, pin)
+    with recorded_site(h2server_factory, tmp_path / "events.txt", DELAY_SECONDS) as site:
+        yield site
 
 
-@pytest.fixture
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as driver:
-        yield driver
-
-
-@pytest.fixture
-def new_profile(
-    playwright: Playwright, site: Site, tmp_path: Path
-) -> Iterator[Callable[[], BrowserContext]]:
-    contexts: list[BrowserContext] = []
-
-    def launch() -> BrowserContext:
-        context = launch_profile(playwright, tmp_path / f"profile-{len(contexts)}", site.pin)
-        contexts.append(context)
-        return context
-
-    yield launch
-    for context in contexts:
-        context.close()
-
-
-def visit(context: BrowserContext, site: Site, path: str) -> Visit:
+def visit(context: BrowserContext, site: RecordedSite, path: str) -> Visit:
     """Load ``path`` in ``context``; what the browser and the server saw."""
     offset = len(site.events())
-    page = context.new_page()
-    response = page.goto(site.url(path), wait_until="load")
-    assert response is not None and response.status == 200
+    page = load_page(context, site.url(path))
     state = page.evaluate(PAGE_STATE_JS)
     resources = resource_entries(page)
     navigation = navigation_entry(page)
     page.close()
-    deadline = time.monotonic() + 5
-    while not any(e == "end" and d == path for _a, e, d in site.events()[offset:]):
-        assert time.monotonic() < deadline, f"the server recorded no end of {path}"
-        time.sleep(0.05)
+    poll(
+        lambda: site.events()[offset:],
+        lambda events: any(e == "end" and d == path for _a, e, d in events),
+        lambda _events: f"the server recorded no end of {path}",
+    )
     return Visit(resources, navigation, state, site.events()[offset:])
 
 
@@ -186,7 +143,7 @@ def assert_rendered(seen: Visit) -> None:
 
 
 def test_third_visit_takes_stylesheet_scripts_and_font_from_the_103(
-    new_profile: Callable[[], BrowserContext], site: Site
+    new_profile: Callable[[], BrowserContext], site: RecordedSite
 ) -> None:
     first = visit(new_profile(), site, PAGE)
     print(f"first visit:\n{first.report()}")

@@ -13,19 +13,39 @@ preloaded from a 103 would be fetched a second time.
 - :func:`launch_profile`: a persistent context in a fresh profile folder (empty
   cache), trusting one pin;
 - :func:`resource_entries` and :func:`navigation_entry`: the page's Resource Timing
-  and Navigation Timing entries (``RESOURCES_JS``, ``NAVIGATION_JS``).
+  and Navigation Timing entries (``RESOURCES_JS``, ``NAVIGATION_JS``);
+- the ``playwright`` fixture (:func:`playwright_fixture`, one driver per test module)
+  and the ``new_profile`` fixture (:func:`new_profile_fixture`), which launches fresh
+  profiles trusting the module's ``site`` and closes them all at the end;
+- :class:`ProxiedSite` (a server behind a :class:`~tests.support.proxy.DelayProxy`) and
+  :func:`recorded_site`, the recorded runh2server behind that proxy;
+- :func:`load_page` (a page that answered 200) and :func:`read_listed_page` (what a
+  page with a ``#resource-timing`` list saw);
+- :func:`poll`: read until a condition holds, failing with a message after a deadline.
 """
 
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import pytest
 from cryptography import x509
-from playwright.sync_api import BrowserContext, Page, Playwright
+from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwright
 
 from h2push.devcert import spki_pin
+from tests.support.apps.browser_recorder import ENV_VAR, read_events
+from tests.support.constants import BROWSER_SETTINGS
+from tests.support.processes import ServerProcess
+from tests.support.proxy import DelayProxy
+from tests.support.servers import H2ServerFactory
+
+T = TypeVar("T")
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -98,3 +118,131 @@ def navigation_entry(page: Page) -> dict[str, Any]:
     """The fields of the page's Navigation Timing entry that the tests read."""
     entry: dict[str, Any] = page.evaluate(NAVIGATION_JS)
     return entry
+
+
+# ------------------------------------------------------------------ driver, profiles
+
+
+@pytest.fixture(scope="module", name="playwright")
+def playwright_fixture() -> Iterator[Playwright]:
+    """The Playwright driver, for a whole test module. A test module takes it in by
+    importing this function (pytest registers it under the name ``playwright``)."""
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(name="new_profile")
+def new_profile_fixture(
+    playwright: Playwright, site: ProxiedSite, tmp_path: Path
+) -> Iterator[Callable[[], BrowserContext]]:
+    """``new_profile()``: Chromium in a fresh profile (an empty cache, as a new
+    visitor's browser) trusting the pin of the module's ``site`` fixture; every one
+    is closed when the test ends. Imported like :func:`playwright_fixture`."""
+    contexts: list[BrowserContext] = []
+
+    def launch() -> BrowserContext:
+        context = launch_profile(playwright, tmp_path / f"profile-{len(contexts)}", site.pin)
+        contexts.append(context)
+        return context
+
+    yield launch
+    for context in contexts:
+        context.close()
+
+
+# ------------------------------------------------------------------------- sites
+
+
+@dataclass
+class ProxiedSite:
+    """A server the browser reaches through a delay proxy, trusting its certificate's pin."""
+
+    proxy: DelayProxy
+    pin: str
+
+    def url(self, path: str) -> str:
+        return f"https://127.0.0.1:{self.proxy.port}{path}"
+
+
+@dataclass
+class RecordedSite(ProxiedSite):
+    """runh2server with the browser recorder, behind the delay proxy."""
+
+    server: ServerProcess
+    events_path: Path
+
+    def events(self) -> list[tuple[float, str, str]]:
+        """Everything the server recorded so far: ``(time, event, detail)``."""
+        return read_events(self.events_path) if self.events_path.exists() else []
+
+
+@contextmanager
+def recorded_site(
+    factory: H2ServerFactory, events_path: Path, delay: float
+) -> Iterator[RecordedSite]:
+    """Start runh2server with ``BROWSER_SETTINGS`` (its recorder writing to
+    ``events_path``) and a delay proxy of ``delay`` seconds each way in front of it.
+    The server lives as long as ``factory`` keeps it; the proxy until the block ends."""
+    require_chromium()
+    server = factory(settings=BROWSER_SETTINGS, env={ENV_VAR: str(events_path)})
+    assert server.certfile is not None
+    pin = certificate_pin(server.certfile)
+    with DelayProxy(server.host, server.port, delay=delay) as proxy:
+        yield RecordedSite(proxy=proxy, pin=pin, server=server, events_path=events_path)
+
+
+# ------------------------------------------------------------------------- pages
+
+LISTED = "#resource-timing li"
+
+
+@dataclass
+class ListedPage:
+    """What a page that lists its resources (``#resource-timing``) showed the browser."""
+
+    resources: dict[str, dict[str, Any]]
+    navigation: dict[str, Any]
+    title: str
+    heading_color: str
+    listed: list[str]
+
+
+def load_page(context: BrowserContext, url: str) -> Page:
+    """``url`` loaded in a new tab of ``context``, which answered 200."""
+    page = context.new_page()
+    response = page.goto(url, wait_until="load")
+    assert response is not None
+    assert response.status == 200, response.status
+    return page
+
+
+def read_listed_page(context: BrowserContext, url: str) -> ListedPage:
+    """Load ``url`` in a new tab, read what it saw, close the tab."""
+    page = load_page(context, url)
+    # The page's script lists each resource once DOMContentLoaded fired.
+    page.wait_for_selector(LISTED)
+    resources = resource_entries(page)
+    navigation = navigation_entry(page)
+    title = page.title()
+    heading_color = page.eval_on_selector("h1", "h => getComputedStyle(h).color")
+    listed = page.eval_on_selector_all(LISTED, "items => items.map(i => i.textContent)")
+    page.close()
+    return ListedPage(resources, navigation, title, heading_color, listed)
+
+
+def poll(
+    read: Callable[[], T],
+    done: Callable[[T], bool],
+    message: Callable[[T], str],
+    seconds: float = 5.0,
+) -> T:
+    """``read()`` every 50 ms until ``done`` holds for what it returned; fail with
+    ``message(last read)`` after ``seconds``. A server writes its record of a response
+    after sending it, so the record can trail the browser's load event."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = read()
+        if done(value):
+            return value
+        assert time.monotonic() < deadline, message(value)
+        time.sleep(0.05)
