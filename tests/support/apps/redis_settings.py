@@ -9,6 +9,7 @@ Served by ``tests.support.apps.early_asgi:application`` (which names its worker 
 import os
 
 from testproject.settings import *  # noqa: F403
+from tests.support.apps.tagged_logging import tagged_logging
 
 CACHES = {
     # Nothing else of the site may depend on Redis: only h2push's store is on it.
@@ -24,12 +25,4 @@ CACHES = {
 H2PUSH_LEARN_CACHE = "learned"
 
 # The test counts h2push's WARNINGs per worker process in the server's stderr.
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "tagged": {"format": "%(levelname)s %(name)s [%(process)d] %(message)s"},
-    },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "tagged"}},
-    "loggers": {"h2push": {"handlers": ["console"], "level": "WARNING"}},
-}
+LOGGING = tagged_logging("h2push")

@@ -8,6 +8,7 @@ warnings in a server's output.
 
 from testproject.settings import *  # noqa: F403
 from testproject.settings import BASE_DIR, TEMPLATES
+from tests.support.apps.tagged_logging import tagged_logging
 
 ROOT_URLCONF = "tests.support.apps.servers_urls"
 
@@ -21,15 +22,4 @@ TEMPLATES = [
     }
 ]
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "tagged": {"format": "%(levelname)s %(name)s [%(process)d] %(message)s"},
-    },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "tagged"}},
-    "loggers": {
-        "h2push": {"handlers": ["console"], "level": "WARNING"},
-        "django": {"handlers": ["console"], "level": "WARNING"},
-    },
-}
+LOGGING = tagged_logging("h2push", "django")
