@@ -18,20 +18,19 @@ from typing import Any
 import jinja2
 import markupsafe
 import pytest
-from django.core.management import call_command
 from django.http import HttpRequest, HttpResponse
 from django.template import Context, Template
 from django.template.backends.jinja2 import Jinja2
 from django.templatetags.static import static
-from django.test import Client, override_settings
+from django.test import Client
 from django.urls import path
 
 from h2push import make_push_promise, registry
 from h2push.jinja2 import PreloadExtension, install
 from h2push.linkheader import split_links
-
-BASE_CSS_LINK = "</static/css/base.css>; rel=preload; as=style"
-APP_JS_LINK = "</static/js/app.js>; rel=preload; as=script"
+from tests.support.constants import CSS_LINK as BASE_CSS_LINK
+from tests.support.constants import JS_LINK as APP_JS_LINK
+from tests.support.staticfiles import collected_manifest
 
 
 def engine(**options: Any) -> Jinja2:
@@ -226,13 +225,7 @@ def test_the_test_projects_jinja2_page_renders_with_static_only() -> None:
 
 @pytest.fixture
 def manifest_storage(tmp_path: Path) -> Iterator[Path]:
-    root = tmp_path / "staticfiles"
-    storages = {
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
-    }
-    with override_settings(DEBUG=False, STATIC_ROOT=str(root), STORAGES=storages):
-        call_command("collectstatic", interactive=False, verbosity=0)
+    with collected_manifest(tmp_path / "staticfiles") as root:
         yield root
 
 

@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync
-from django.core.management import call_command
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.template import Context, Template, engines
 from django.templatetags.static import static
@@ -31,10 +30,11 @@ from h2push.decorators import declared_preloads
 from h2push.linkheader import parse_link, split_links
 from h2push.preload import Preload
 from h2push.registry import PushPromises
+from tests.support.constants import CSS_LINK as BASE_CSS_LINK
+from tests.support.constants import JS_LINK as APP_JS_LINK
 from tests.support.constants import STATIC_DIR
+from tests.support.staticfiles import collected_manifest
 
-BASE_CSS_LINK = "</static/css/base.css>; rel=preload; as=style"
-APP_JS_LINK = "</static/js/app.js>; rel=preload; as=script"
 MENU_LINK = "</api/menu.json>; rel=preload; as=fetch; crossorigin"
 
 
@@ -365,13 +365,7 @@ def test_tags_through_a_view(get: Any) -> None:
 @pytest.fixture
 def manifest_storage(tmp_path: Path) -> Iterator[Path]:
     """ManifestStaticFilesStorage over a fresh STATIC_ROOT that collectstatic filled."""
-    root = tmp_path / "staticfiles"
-    storages = {
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
-    }
-    with override_settings(DEBUG=False, STATIC_ROOT=str(root), STORAGES=storages):
-        call_command("collectstatic", interactive=False, verbosity=0)
+    with collected_manifest(tmp_path / "staticfiles") as root:
         assert (root / "staticfiles.json").exists()
         yield root
 

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from django.core import checks
-from django.core.management import call_command
 from django.http import HttpRequest, HttpResponse
 from django.test import override_settings
 from django.urls import include, path
@@ -21,6 +20,7 @@ from django.views import View
 
 from h2push import push_static, push_url
 from h2push.checks import check_static_names
+from tests.support.staticfiles import collected_manifest
 
 MODULE = __name__
 
@@ -132,15 +132,11 @@ def test_the_test_projects_declarations_are_all_real() -> None:
 def collected_only(tmp_path: Path) -> Iterator[Path]:
     """collectstatic into a manifest storage, then no finder left: what a production
     server without the source folders knows."""
-    root = tmp_path / "staticfiles"
-    storages = {
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
-    }
-    with override_settings(DEBUG=False, STATIC_ROOT=str(root), STORAGES=storages):
-        call_command("collectstatic", interactive=False, verbosity=0)
-        with override_settings(STATICFILES_FINDERS=[]):
-            yield root
+    with (
+        collected_manifest(tmp_path / "staticfiles") as root,
+        override_settings(STATICFILES_FINDERS=[]),
+    ):
+        yield root
 
 
 @override_settings(ROOT_URLCONF=MODULE)
