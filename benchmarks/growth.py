@@ -34,6 +34,7 @@ __all__ = ["add_arguments", "memory_verdict", "run"]
 
 T = TypeVar("T")
 DISCOVERY_ROUTES = 512  # h2push.discovery.MAX_ROUTES
+ENTRY_KEYS = ("learned_store", "view_times", "discovery_routes")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -116,11 +117,13 @@ def memory_verdict(points: list[dict[str, Any]], bound: int) -> Verdict:
     )
     previous = points[-2]
     last_step = (last["rss_kb"] - previous["rss_kb"]) / max(last["routes"] - previous["routes"], 1)
+    largest = {key: max(p[key] for p in points) for key in ENTRY_KEYS}
     measured = (
         f"{before:.1f} KB per route up to {at_bound['routes']}, {after:.1f} KB per route "
-        f"beyond ({last_step:.1f} in the last step); largest store {max(p['learned_store'] for p in points)} routes "
-        f"(bound {bound}), view times {max(p['view_times'] for p in points)}, "
-        f"discovery {max(p['discovery_routes'] for p in points)} (bound {DISCOVERY_ROUTES})"
+        f"beyond ({last_step:.1f} in the last step); largest store "
+        f"{largest['learned_store']} routes (bound {bound}), view times "
+        f"{largest['view_times']}, discovery {largest['discovery_routes']} "
+        f"(bound {DISCOVERY_ROUTES})"
     )
     return Verdict(
         "memory bounded beyond H2PUSH_LEARNED_ROUTES", entries_ok and after <= before / 2, measured

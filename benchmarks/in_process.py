@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmarks import hook_times
 from benchmarks.machine import print_machine
 from benchmarks.report import log, median
 from h2push.contract import ASGIApp, Scope
@@ -78,10 +79,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--requests", type=int, default=200, help="per block (default 200)")
     parser.add_argument("--profile", action="store_true", help="cProfile h2push's functions")
     parser.add_argument(
+        "--hooks", action="store_true", help="CPU of each of h2push's steps, per request"
+    )
+    parser.add_argument(
         "--profile-case",
         default=PROFILED_CASE,
         choices=[case.key for case in CASES],
-        help=f"the case --profile runs (default {PROFILED_CASE})",
+        help=f"the case --profile and --hooks run (default {PROFILED_CASE})",
     )
     parser.add_argument("--quick", action="store_true", help="a smoke run: 1 block of 20")
 
@@ -168,12 +172,22 @@ def run(options: argparse.Namespace) -> int:
     log("h2push in-process benchmark: CPU per request of Django and h2push, no server\n")
     print_machine()
     log("")
+    if options.hooks:
+        log("(--hooks: h2push's steps are wrapped in timers, which the numbers include)")
+        missing = hook_times.install()
+        if missing:
+            log(f"(--hooks: not found, so not timed: {', '.join(missing)})")
     apps = load_apps()
     results = asyncio.run(measure(apps, options.rounds, options.requests))
     print_results(results, options.rounds, options.requests)
+    case = next(case for case in CASES if case.key == options.profile_case)
     if options.profile:
-        case = next(case for case in CASES if case.key == options.profile_case)
         print_profile(asyncio.run(profile(apps[case.app], case)), case)
+    if options.hooks:
+        hook_times.reset()
+        started = time.process_time()
+        asyncio.run(serve(apps[case.app], case, PROFILED))
+        hook_times.print_hooks(PROFILED, (time.process_time() - started) * 1000 / PROFILED)
     return 0
 
 
