@@ -24,7 +24,40 @@ def project_env(home: Path, extra: Mapping[str, str] | None = None) -> dict[str,
     return server_env(settings=SETTINGS, home=home, extra=extra)
 
 
-class H2ServerFactory:
+class _ServerStarter:
+    """What both factories do alike: launch a server with a private ``HOME`` under
+    ``tmp`` and its logs in ``tmp/logs``, keep it, and stop them all in ``close()``."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.servers: list[ServerProcess] = []
+
+    def _launch(
+        self,
+        argv: Sequence[str],
+        *,
+        host: str,
+        port: int,
+        env: Mapping[str, str] | None,
+        popen_kwargs: Mapping[str, Any] | None = None,
+    ) -> ServerProcess:
+        server = launch(
+            argv,
+            host=host,
+            port=port,
+            workdir=self.tmp / "logs",
+            env=project_env(self.tmp / "home", env),
+            popen_kwargs=popen_kwargs,
+        )
+        self.servers.append(server)
+        return server
+
+    def close(self) -> None:
+        for server in self.servers:
+            server.stop()
+
+
+class H2ServerFactory(_ServerStarter):
     """Starts ``manage.py runh2server`` subprocesses; ``close()`` stops them all.
 
     ``factory(*extra_args, host=, port=, reload=False, env=, settings=, cert_dir=,
@@ -33,10 +66,6 @@ class H2ServerFactory:
     With ``wait`` it returns once the port accepts connections; if the port turned
     out to be taken (a race with another process), it retries on another one.
     """
-
-    def __init__(self, tmp: Path) -> None:
-        self.tmp = tmp
-        self.servers: list[ServerProcess] = []
 
     def __call__(
         self,
@@ -108,14 +137,7 @@ class H2ServerFactory:
         extra_env = dict(env or {})
         if settings is not None:
             extra_env["DJANGO_SETTINGS_MODULE"] = settings
-        server = launch(
-            argv,
-            host=host,
-            port=port,
-            workdir=self.tmp / "logs",
-            env=project_env(self.tmp / "home", extra_env),
-            popen_kwargs=popen_kwargs,
-        )
+        server = self._launch(argv, host=host, port=port, env=extra_env, popen_kwargs=popen_kwargs)
         if certfile is None and keyfile is None:
             assert cert_dir is not None
             server.cert_dir = cert_dir
@@ -123,20 +145,11 @@ class H2ServerFactory:
             server.keyfile = cert_dir / "localhost-key.pem"
         else:
             server.certfile, server.keyfile = certfile, keyfile
-        self.servers.append(server)
         return server
 
-    def close(self) -> None:
-        for server in self.servers:
-            server.stop()
 
-
-class DaphneFactory:
+class DaphneFactory(_ServerStarter):
     """Starts Daphne over TLS with the test project's ASGI application."""
-
-    def __init__(self, tmp: Path) -> None:
-        self.tmp = tmp
-        self.servers: list[ServerProcess] = []
 
     def __call__(
         self,
@@ -159,21 +172,10 @@ class DaphneFactory:
             f":privateKey={escape(keyfile)}:certKey={escape(certfile)}"
         )
         argv = [sys.executable, "-m", "daphne", "-e", endpoint, application]
-        server = launch(
-            argv,
-            host=host,
-            port=port,
-            workdir=self.tmp / "logs",
-            env=project_env(self.tmp / "home", env),
-        )
+        server = self._launch(argv, host=host, port=port, env=env)
         server.certfile, server.keyfile = certfile, keyfile
-        self.servers.append(server)
         server.wait_until_ready(timeout)
         return server
-
-    def close(self) -> None:
-        for server in self.servers:
-            server.stop()
 
 
 def run_manage(
