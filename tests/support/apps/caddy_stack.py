@@ -27,6 +27,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -166,7 +167,7 @@ def _env(home: Path, static_root: Path, extra: dict[str, str] | None = None) -> 
 
 
 def _start_gunicorn(workdir: Path, home: Path, static_root: Path, worker: Worker) -> ServerProcess:
-    for attempt in range(_ATTEMPTS):
+    def prepare() -> tuple[int, list[str], dict[str, str]]:
         port = find_free_port()
         env = _env(
             home,
@@ -178,24 +179,15 @@ def _start_gunicorn(workdir: Path, home: Path, static_root: Path, worker: Worker
             },
         )
         argv = [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), *worker.args]
-        server = launch(
-            [*argv, worker.application],
-            host="127.0.0.1",
-            port=port,
-            workdir=workdir / "logs",
-            env=env,
-            name=f"gunicorn-{port}",
-            merge_output=True,
-        )
-        if _ready(server, attempt):
-            return server
-    raise AssertionError("unreachable")
+        return port, [*argv, worker.application], env
+
+    return _start_retrying("gunicorn", workdir, prepare)
 
 
 def _start_caddy(
     workdir: Path, home: Path, static_root: Path, upstream: int, certfile: Path, keyfile: Path
 ) -> ServerProcess:
-    for attempt in range(_ATTEMPTS):
+    def prepare() -> tuple[int, list[str], dict[str, str]]:
         port, http_port = find_free_port(), find_free_port()
         env = _env(
             home,
@@ -212,14 +204,30 @@ def _start_caddy(
                 "CADDY_HTTP_PORT": str(http_port),
             },
         )
+        return port, [CADDY, "run", "--config", str(CADDYFILE), "--adapter", "caddyfile"], env
+
+    return _start_retrying("caddy", workdir, prepare, cwd=workdir)
+
+
+def _start_retrying(
+    name: str,
+    workdir: Path,
+    prepare: Callable[[], tuple[int, list[str], dict[str, str]]],
+    cwd: Path = REPO,
+) -> ServerProcess:
+    """Start what ``prepare()`` gives (its port, argv and environment) on loopback,
+    output merged into ``workdir/logs``; with fresh ports from ``prepare()`` again when
+    it lost the race for its port, up to ``_ATTEMPTS`` times."""
+    for attempt in range(_ATTEMPTS):
+        port, argv, env = prepare()
         server = launch(
-            [CADDY, "run", "--config", str(CADDYFILE), "--adapter", "caddyfile"],
+            argv,
             host="127.0.0.1",
             port=port,
             workdir=workdir / "logs",
             env=env,
-            cwd=workdir,
-            name=f"caddy-{port}",
+            cwd=cwd,
+            name=f"{name}-{port}",
             merge_output=True,
         )
         if _ready(server, attempt):
