@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from benchmarks import in_process, overhead, plots
@@ -145,7 +146,7 @@ def report(
     return verdicts
 
 
-def draw(server: overhead.Results, own: in_process.Results, path: Any) -> None:
+def draw(server: overhead.Results, own: in_process.Results, path: Path) -> None:
     def bar(label: str, values: Sequence[float]) -> plots.Bar:
         cell = spread(values)
         return plots.Bar(label, cell.median, cell.q1, cell.q3)
@@ -158,4 +159,11 @@ def draw(server: overhead.Results, own: in_process.Results, path: Any) -> None:
         process_title: [bar(labels[k], own[k]) for k in PAIR],
     }
     units = {server_title: "ms per request", process_title: "ms per request"}
-    plots.cost_bars(panels, units, path)
+    limits = {
+        server_title: (panels[server_title][0].median * CPU_LIMIT, f"{CPU_LIMIT} x plain"),
+        process_title: (
+            panels[process_title][0].median + OWN_LIMIT_US / 1000,
+            f"plain + {OWN_LIMIT_US:.0f} us",
+        ),
+    }
+    plots.cost_bars(panels, units, path, limits)

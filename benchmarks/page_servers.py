@@ -25,7 +25,8 @@ SETTINGS = "benchmarks.page_settings"
 
 @dataclass(frozen=True)
 class PageServer:
-    """One server to start: its ``H2PUSH_BENCH_VARIANT`` and application."""
+    """One server to start: its ``H2PUSH_BENCH_VARIANT``, application, and more
+    environment (``{workdir}`` in a value is the servers' temporary folder)."""
 
     variant: str
     app: str  # an application of benchmarks.page_asgi
@@ -55,7 +56,10 @@ def start(name: str, spec: PageServer, workdir: Path, cert: tuple[Path, Path]) -
         env = server_env(
             settings=SETTINGS,
             pythonpath=[REPO],
-            extra={"H2PUSH_BENCH_VARIANT": spec.variant, **spec.env},
+            extra={
+                "H2PUSH_BENCH_VARIANT": spec.variant,
+                **{key: value.format(workdir=workdir) for key, value in spec.env.items()},
+            },
         )
         command = [
             sys.executable,

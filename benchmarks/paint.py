@@ -22,20 +22,23 @@ agreeing pages), and the variants take turns within each cell. See
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import contextlib
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from benchmarks import paint_report
-from benchmarks.chromium import Load, PageLoader, chromium
+from benchmarks.chromium import ASSETS, Load, PageLoader, chromium
 from benchmarks.machine import print_machine
 from benchmarks.page_servers import PageServer, Site, page_servers
 from benchmarks.page_urls import VIEW_MS
 from benchmarks.report import load_average, log
 from benchmarks.results import add_output_arguments, outputs
+from benchmarks.server_record import EventLog, load_timings
 from benchmarks.servers import HOST
-from h2push.probe import ProbeError, fetch
+from h2push.probe import Exchange, ProbeError, fetch
+from tests.support.apps.browser_recorder import ENV_VAR
 from tests.support.apps.caddy_stack import CaddyStack, Worker, start_stack
 from tests.support.proxy import spawn_proxy
 
@@ -60,10 +63,14 @@ VARIANTS = {
     "d": Variant("d", "h2push behind Caddy", "caddy", "view"),
     "e": Variant("e", "paint floor", "plain", "floor"),
 }
+# Each inside the request recorder, its events in the servers' folder.
 HYPERCORN = {
-    "hints": PageServer("h2push", "h2push_static"),
-    "plain": PageServer("plain", "plain_static"),
-    "pushonly": PageServer("nohints", "h2push_static"),
+    name: PageServer(variant, app, {ENV_VAR: f"{{workdir}}/{name}.events"})
+    for name, variant, app in (
+        ("hints", "h2push", "h2push_static_recorded"),
+        ("plain", "plain", "plain_static_recorded"),
+        ("pushonly", "nohints", "h2push_static_recorded"),
+    )
 }
 # Gunicorn's WSGI worker serving the benchmark's pages (deploy/gunicorn.conf.py).
 CADDY_WORKER = Worker((), "benchmarks.caddy_wsgi", informational=False)
@@ -98,8 +105,9 @@ def run(options: argparse.Namespace) -> int:
     log(f"\n{options.loads} loads per cell and variant; RTT {rtts} ms; views {views} ms\n")
     with running(variants) as (site, ports), proxied(site, ports, rtts) as routes:
         warm_up(ports, variants, views)
+        logs = {name: EventLog(site.workdir / f"{name}.events") for name in site.servers}
         with chromium(site.certfile) as loader:
-            results = measure(loader, routes, variants, rtts, views, options.loads)
+            results = measure(loader, routes, logs, variants, (rtts, views), options.loads)
         loadavg = load_average()
     elapsed = time.monotonic() - started
     paths = outputs("browser", options)
@@ -147,34 +155,42 @@ def proxied(
 
 
 def warm_up(ports: dict[str, int], variants: Sequence[Variant], views: Sequence[int]) -> None:
-    """Two visits per route and server teach it; a third shows what a load will get."""
+    """Two visits per route and server teach it; a third shows what a load will get.
+    The routes are taught side by side: most of the time is the views' waiting."""
     log("\nWhat each page answers after two visits (third visit, direct):")
-    for variant in variants:
-        for view in views:
-            url = f"https://{HOST}:{ports[variant.server]}{variant.path(view)}"
-            try:
-                for _ in range(2):
-                    fetch(url, enable_push=False, timeout=30)
-                answer = fetch(url, enable_push=False, timeout=30)
-            except ProbeError as error:
-                raise SystemExit(f"{variant.key}: {url} failed: {error}") from None
-            hint = "103" if any(i.status == 103 for i in answer.interim) else "no 103"
-            link = "Link header" if answer.links else "no Link header"
-            log(f"  {variant.key} {variant.path(view):<20} {answer.status}, {hint}, {link}")
-            if answer.status != 200:
-                raise SystemExit(f"{variant.key}: {url} answered {answer.status}")
+    pages = [(variant, view) for variant in variants for view in views]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(pages)) as pool:
+        answers = list(pool.map(lambda page: _teach(ports, *page), pages))
+    for (variant, view), answer in zip(pages, answers, strict=True):
+        hint = "103" if any(i.status == 103 for i in answer.interim) else "no 103"
+        link = "Link header" if answer.links else "no Link header"
+        log(f"  {variant.key} {variant.path(view):<20} {answer.status}, {hint}, {link}")
+        if answer.status != 200:
+            raise SystemExit(f"{variant.key}: {variant.path(view)} answered {answer.status}")
+
+
+def _teach(ports: dict[str, int], variant: Variant, view: int) -> Exchange:
+    url = f"https://{HOST}:{ports[variant.server]}{variant.path(view)}"
+    try:
+        for _ in range(2):
+            fetch(url, enable_push=False, timeout=30)
+        return fetch(url, enable_push=False, timeout=30)
+    except ProbeError as error:
+        raise SystemExit(f"{variant.key}: {url} failed: {error}") from None
 
 
 def measure(
     loader: PageLoader,
     routes: dict[tuple[str, int], int],
+    logs: dict[str, EventLog],
     variants: Sequence[Variant],
-    rtts: Sequence[int],
-    views: Sequence[int],
+    grid: tuple[Sequence[int], Sequence[int]],
     loads: int,
 ) -> Results:
-    """Every cell in turn; within a cell the variants take turns, the order rotating."""
+    """Every cell of the grid (RTTs, views) in turn; within a cell the variants take
+    turns, the order rotating. Each load gets what its server recorded of it."""
     results: Results = {}
+    rtts, views = grid
     # Chromium's first loads pay for starting its network and renderer processes.
     for variant in variants:
         loader.load(_url(routes, variant, rtts[0], views[0]))
@@ -183,11 +199,22 @@ def measure(
             for number in range(loads):
                 shift = number % len(variants)
                 for variant in [*variants[shift:], *variants[:shift]]:
-                    load = loader.load(_url(routes, variant, rtt, view))
+                    load = _load(loader, _url(routes, variant, rtt, view), variant, view, logs)
                     _check(load, variant, rtt, view)
                     results.setdefault((rtt, view, variant.key), []).append(load)
             log(paint_report.progress(results, variants, rtt, view))
     return results
+
+
+def _load(
+    loader: PageLoader, url: str, variant: Variant, view: int, logs: dict[str, EventLog]
+) -> Load:
+    """One load, with what its server recorded of it (nothing behind Caddy)."""
+    load = loader.load(url, variant.page == "view")
+    events = logs.get(variant.server)
+    if events is not None:
+        load.server = load_timings(events.since_last(), variant.path(view), ASSETS["stylesheet"])
+    return load
 
 
 def _url(routes: dict[tuple[str, int], int], variant: Variant, rtt: int, view: int) -> str:

@@ -90,7 +90,14 @@ def _row(rtt: int, view: int, key: str, loads: Sequence[Load]) -> list[str]:
         spread([load.end("font") for load in loads]).text(),
         spread([load.html_end for load in loads]).text(),
         f"{hinted}/{len(loads)}",
+        _server(loads, "stylesheet_sent"),
+        _server(loads, "page_sent"),
     ]
+
+
+def _server(loads: Sequence[Load], name: str) -> str:
+    values = [load.server[name] for load in loads if name in load.server]
+    return f"{spread(values).median:.0f}" if values else "-"
 
 
 def _json_cell(loads: Sequence[Load]) -> dict[str, Any]:
@@ -99,6 +106,9 @@ def _json_cell(loads: Sequence[Load]) -> dict[str, Any]:
         summary[asset] = vars(spread([load.end(asset) for load in loads]))
     summary["html_end"] = vars(spread([load.html_end for load in loads]))
     summary["stylesheet_from_103"] = sum("stylesheet" in load.from_hints for load in loads)
+    for name in ("hint", "stylesheet_request", "stylesheet_sent", "page_sent"):
+        values = [load.server[name] for load in loads if name in load.server]
+        summary[f"server_{name}"] = vars(spread(values))
     summary["loads"] = [vars(load) for load in loads]
     return summary
 
@@ -121,9 +131,11 @@ def report(
         for v in variants
     ]
     headers = ["RTT", "view", "", "FCP", "stylesheet", "script", "font", "HTML", "CSS by 103"]
-    print_table(headers, rows)
+    print_table([*headers, "CSS sent", "page sent"], rows)
     log("ms from the navigation's start: median [quartiles]; 'CSS by 103': loads whose")
-    log("stylesheet the browser took from the 103. " + _legend(variants))
+    log("stylesheet the browser took from the 103; 'CSS sent', 'page sent': medians in ms")
+    log("from the page's request, as the server recorded it (not behind Caddy).")
+    log(_legend(variants))
     verdicts = [
         verdict
         for rtt in rtts

@@ -110,8 +110,14 @@ def bars_with_floor(
     _save(figure, path)
 
 
-def cost_bars(panels: Mapping[str, Sequence[Bar]], units: Mapping[str, str], path: Path) -> None:
-    """One panel per measurement (server CPU, in-process), one bar per variant."""
+def cost_bars(
+    panels: Mapping[str, Sequence[Bar]],
+    units: Mapping[str, str],
+    path: Path,
+    limits: Mapping[str, tuple[float, str]] | None = None,
+) -> None:
+    """One panel per measurement (server CPU, in-process), one bar per variant; a
+    panel's limit, if given, is a dashed line with its label."""
     plt = _pyplot()
     figure, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.4))
     axes = list(axes) if len(panels) > 1 else [axes]
@@ -126,6 +132,10 @@ def cost_bars(panels: Mapping[str, Sequence[Bar]], units: Mapping[str, str], pat
             ecolor="#333333",
             capsize=3,
         )
+        limit = (limits or {}).get(title)
+        if limit is not None:
+            axis.axhline(limit[0], color="black", linestyle="--", linewidth=1, label=limit[1])
+            axis.legend(loc="lower right", fontsize=7, frameon=True)
         axis.set_xticks(list(positions), [b.label for b in bars], fontsize=7)
         axis.set_ylabel(units[title])
         axis.set_title(title)
