@@ -175,7 +175,7 @@ def draw(server: overhead.Results, own: in_process.Results, path: Path) -> None:
 
     labels = {"a": "plain Django", "s": "h2push (defaults)"}
     server_title = "Hypercorn under h2load: server CPU"
-    process_title = "In process, /bench/static/: Django + h2push CPU"
+    process_title = "In process, /bench/static/: CPU"
     panels = {
         server_title: [bar(labels[k], [r.cpu_ms for r in server[k]]) for k in PAIR],
         process_title: [bar(labels[k], own[k]) for k in PAIR],

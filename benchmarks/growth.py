@@ -35,6 +35,10 @@ __all__ = ["add_arguments", "memory_verdict", "run"]
 T = TypeVar("T")
 DISCOVERY_ROUTES = 512  # h2push.discovery.MAX_ROUTES
 ENTRY_KEYS = ("learned_store", "view_times", "discovery_routes")
+# h2push's largest per-URL caches (functools.lru_cache of static URLs and preloads)
+# fill until this many entries, then stop growing too.
+CACHE_ENTRIES = 4096
+CACHE_LABEL = "largest URL caches (4096)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -195,9 +199,8 @@ def report(
             [p["routes"] for p in points],
             [p["rss_kb"] / 1024 for p in points],
             log_x=False,
-            bound=bound,
-            bound_label="H2PUSH_LEARNED_ROUTES",
             linear_reference=False,
+            bounds=((bound, "H2PUSH_LEARNED_ROUTES"), (CACHE_ENTRIES, CACHE_LABEL)),
         ),
         plots.Curve("Discovery: one parse", "page bytes", "CPU ms", sizes, parse_ms),
     ]

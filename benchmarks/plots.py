@@ -40,8 +40,7 @@ class Curve:
     xs: Sequence[float]
     ys: Sequence[float]
     log_x: bool = True
-    bound: float | None = None  # a vertical line: where a limit starts
-    bound_label: str = ""
+    bounds: tuple[tuple[float, str], ...] = ()  # vertical lines: where limits start
     linear_reference: bool = True  # a dotted line through the first point, slope 1
 
 
@@ -154,8 +153,8 @@ def growth_panels(curves: Sequence[Curve], path: Path) -> None:
             scale = curve.ys[0] / curve.xs[0]
             reference = [x * scale for x in curve.xs]
             axis.plot(curve.xs, reference, linestyle=":", color="#777777", label="linear")
-        if curve.bound is not None:
-            axis.axvline(curve.bound, color=COLOURS[2], linestyle="--", label=curve.bound_label)
+        for index, (bound, label) in enumerate(curve.bounds):
+            axis.axvline(bound, color=COLOURS[2 + index], linestyle="--", label=label)
         if curve.log_x:
             axis.set_xscale("log")
             if curve.linear_reference:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
@@ -55,8 +56,9 @@ def outputs(name: str, options: argparse.Namespace) -> Outputs:
 
 def _clean(value: Any) -> Any:
     """JSON has no NaN: write null for a number that was not measured."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
+    if isinstance(value, float):
+        # Three decimals: milliseconds to the microsecond, ratios to a thousandth.
+        return round(value, 3) if math.isfinite(value) else None
     if isinstance(value, dict):
         return {str(k): _clean(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -64,11 +66,24 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def _revision() -> str:
+    """The commit measured, and whether h2push's files differed from it."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True)
+        return done.stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD") or "?"
+    return commit + (" (h2push/ modified)" if git("status", "--porcelain", "h2push") else "")
+
+
 def write_json(path: Path, name: str, options: argparse.Namespace, body: dict[str, Any]) -> None:
     """The result with what it ran on, its options and when."""
     document = {
         "benchmark": name,
-        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        # UTC: Django, once set up in this process, changes its local time zone.
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "revision": _revision(),
         "machine": dict(machine_info()),
         "load_average_at_end": load_average(),
         "options": {k: str(v) for k, v in vars(options).items() if k != "run"},
