@@ -134,29 +134,15 @@ def memory_verdict(points: list[dict[str, Any]], bound: int) -> Verdict:
     )
 
 
-def report(
-    preloads: dict[str, Any], memory: dict[str, Any], discovery: dict[str, Any]
-) -> tuple[list[Verdict], list[plots.Curve]]:
-    log("")
-    rows, counts, extras = _preload_rows(preloads)
-    headers = ["preloads", "plain ms/req", "h2push ms/req", "h2push's extra us", "us per preload"]
-    print_table(headers, rows)
-    points, bound = memory["points"], memory["bound"]
+def _print_memory_and_discovery(points: list[dict[str, Any]], discovery: dict[str, Any]) -> None:
     print_table(
         ["routes", "RSS MB", "learned store", "view times", "discovery routes"],
         [
-            [
-                str(p["routes"]),
-                f"{p['rss_kb'] / 1024:.1f}",
-                str(p["learned_store"]),
-                str(p["view_times"]),
-                str(p["discovery_routes"]),
-            ]
+            [str(p["routes"]), f"{p['rss_kb'] / 1024:.1f}"]
+            + [str(p[key]) for key in ("learned_store", "view_times", "discovery_routes")]
             for p in points
         ],
     )
-    sizes = [float(d["bytes"]) for d in discovery.values()]
-    parse_ms = [d["parse"][1] * 1000 for d in discovery.values()]
     print_table(
         ["page", "bytes", "parse ms (wall/CPU)", "remembered us", "changed us"],
         [
@@ -170,6 +156,20 @@ def report(
             for label, d in discovery.items()
         ],
     )
+
+
+def report(
+    preloads: dict[str, Any], memory: dict[str, Any], discovery: dict[str, Any]
+) -> tuple[list[Verdict], list[plots.Curve]]:
+    """Print the tables and verdicts; return the verdicts and the plot's curves."""
+    log("")
+    rows, counts, extras = _preload_rows(preloads)
+    headers = ["preloads", "plain ms/req", "h2push ms/req", "h2push's extra us", "us per preload"]
+    print_table(headers, rows)
+    points, bound = memory["points"], memory["bound"]
+    _print_memory_and_discovery(points, discovery)
+    sizes = [float(d["bytes"]) for d in discovery.values()]
+    parse_ms = [d["parse"][1] * 1000 for d in discovery.values()]
     preload_ok, preload_step = grows_at_most_linearly(counts, extras)
     parse_ok, parse_step = grows_at_most_linearly(sizes, parse_ms)
     verdicts = [

@@ -57,8 +57,8 @@ def outputs(name: str, options: argparse.Namespace) -> Outputs:
 def _clean(value: Any) -> Any:
     """JSON has no NaN: write null for a number that was not measured."""
     if isinstance(value, float):
-        # Three decimals: milliseconds to the microsecond, ratios to a thousandth.
-        return round(value, 3) if math.isfinite(value) else None
+        # Six significant digits: plenty for timings, short enough to read.
+        return float(f"{value:.6g}") if math.isfinite(value) else None
     if isinstance(value, dict):
         return {str(k): _clean(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
