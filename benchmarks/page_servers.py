@@ -6,17 +6,14 @@ starting them (TLS, HTTP/2, one worker, a socket handed over), with the settings
 from __future__ import annotations
 
 import contextlib
-import sys
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks.report import log
-from benchmarks.servers import HOST, KEEP_ALIVE_MAX_REQUESTS, Server, wait_ready
+from benchmarks.servers import Server, start_hypercorn, wait_ready
 from h2push.devcert import ensure_dev_certificate
-from tests.support.constants import REPO
-from tests.support.processes import launch, listening_socket, server_env, write_hypercorn_config
 
 __all__ = ["PageServer", "Site", "page_servers"]
 
@@ -44,44 +41,11 @@ class Site:
 
 
 def start(name: str, spec: PageServer, workdir: Path, cert: tuple[Path, Path]) -> Server:
-    sock = listening_socket(HOST)
-    try:
-        config = write_hypercorn_config(
-            workdir / f"{name}.toml",
-            sock,
-            *cert,
-            keep_alive_max_requests=KEEP_ALIVE_MAX_REQUESTS,
-            workers=1,
-        )
-        env = server_env(
-            settings=SETTINGS,
-            pythonpath=[REPO],
-            extra={
-                "H2PUSH_BENCH_VARIANT": spec.variant,
-                **{key: value.format(workdir=workdir) for key, value in spec.env.items()},
-            },
-        )
-        command = [
-            sys.executable,
-            "-m",
-            "hypercorn",
-            "-c",
-            str(config),
-            f"benchmarks.page_asgi:{spec.app}",
-        ]
-        process = launch(
-            command,
-            host=HOST,
-            port=sock.getsockname()[1],
-            workdir=workdir,
-            env=env,
-            name=name,
-            merge_output=True,
-            pass_fds=[sock.fileno()],
-        )
-    finally:
-        sock.close()
-    return Server(name, process)
+    extra = {
+        "H2PUSH_BENCH_VARIANT": spec.variant,
+        **{key: value.format(workdir=workdir) for key, value in spec.env.items()},
+    }
+    return start_hypercorn(name, f"benchmarks.page_asgi:{spec.app}", workdir, cert, SETTINGS, extra)
 
 
 @contextlib.contextmanager

@@ -56,6 +56,19 @@ class Server:
 
 
 def start(name: str, variant: str, app: str, workdir: Path, cert: tuple[Path, Path]) -> Server:
+    """Hypercorn serving ``benchmarks.asgi:<app>`` with the benchmark settings."""
+    extra = {"H2PUSH_BENCH_VARIANT": variant}
+    return start_hypercorn(name, f"benchmarks.asgi:{app}", workdir, cert, SETTINGS, extra)
+
+
+def start_hypercorn(
+    name: str,
+    app_path: str,
+    workdir: Path,
+    cert: tuple[Path, Path],
+    settings: str,
+    extra_env: Mapping[str, str],
+) -> Server:
     """Start Hypercorn on a socket bound here and handed over (``fd://``), so no other
     process can take the port between choosing it and serving it."""
     sock = listening_socket(HOST)
@@ -67,12 +80,8 @@ def start(name: str, variant: str, app: str, workdir: Path, cert: tuple[Path, Pa
             keep_alive_max_requests=KEEP_ALIVE_MAX_REQUESTS,
             workers=1,
         )
-        env = server_env(
-            settings=SETTINGS,
-            pythonpath=[REPO],
-            extra={"H2PUSH_BENCH_VARIANT": variant},
-        )
-        command = [sys.executable, "-m", "hypercorn", "-c", str(config), f"benchmarks.asgi:{app}"]
+        env = server_env(settings=settings, pythonpath=[REPO], extra=dict(extra_env))
+        command = [sys.executable, "-m", "hypercorn", "-c", str(config), app_path]
         process = launch(
             command,
             host=HOST,

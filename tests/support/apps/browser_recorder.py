@@ -34,7 +34,8 @@ ENV_VAR = "H2PUSH_BROWSER_EVENTS"
 
 def _target(scope: Scope) -> str:
     query = scope.get("query_string", b"").decode("latin-1")
-    return scope["path"] + (f"?{query}" if query else "")
+    path: str = scope["path"]
+    return path + (f"?{query}" if query else "")
 
 
 class RequestRecorder:
