@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import functools
 import logging
@@ -23,6 +24,7 @@ import socket
 import ssl
 import sys
 import threading
+import time
 from typing import Any, cast
 
 from hypercorn.config import Config, Sockets
@@ -184,7 +186,8 @@ def serve(app: ASGIApp, config: H2Config, *, handle_signals: bool | None = None)
     handlers that shut down gracefully (open connections get ``graceful_timeout``);
     a second Ctrl-C exits at once. In another thread, such as
     the autoreloader's ``django-main-thread``, no handler can be installed: the
-    server runs until its process exits.
+    server runs until its process exits, and stops first when the autoreloader
+    announces a reload (:func:`_stop_at_exit`).
     """
     if handle_signals is None:
         handle_signals = threading.current_thread() is threading.main_thread()
@@ -220,12 +223,14 @@ async def _serve(app: ASGIApp, config: H2Config, handle_signals: bool) -> None:
 
     # Hypercorn types its scopes and messages as TypedDicts, the contract as plain
     # dicts; the same objects travel either way, so only the annotation differs.
-    framework = cast(ASGIFramework, app)
+    framework = cast(ASGIFramework, _QuietAtShutdown(app))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(functools.partial(_exception_handler, stop))
     if handle_signals:
         _install_signal_handlers(loop, stop)
+    else:
+        _stop_at_exit(loop, stop, config.graceful_timeout)
     try:
         await hypercorn_serve(framework, config, shutdown_trigger=stop.wait, mode="asgi")
     except (Exception, asyncio.CancelledError) as error:
@@ -236,6 +241,45 @@ async def _serve(app: ASGIApp, config: H2Config, handle_signals: bool) -> None:
         # answers raises here (SSLError, TimeoutError, a cancelled gather). The
         # server has stopped all the same; a traceback would only alarm.
         logging.getLogger("hypercorn.error").debug("While stopping: %r", error)
+
+
+def _stop_at_exit(loop: asyncio.AbstractEventLoop, stop: asyncio.Event, grace: float) -> None:
+    """Stop the server, and give it a moment, before the autoreloader restarts.
+
+    Under the autoreloader the server runs in a daemon thread, and the process exits
+    with it still serving. Requests still running then would finish during the
+    interpreter's shutdown, where Django's handler can no longer start the thread it
+    joins its sync work with (a traceback each). Django announces a reload in the
+    main thread first (``file_changed``), while threads can still start.
+    """
+    from django.utils.autoreload import file_changed
+
+    def stop_and_wait(**kwargs: object) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop has already closed
+            loop.call_soon_threadsafe(stop.set)
+            deadline = time.monotonic() + grace + 1.0
+            while loop.is_running() and time.monotonic() < deadline:
+                time.sleep(0.05)
+
+    file_changed.connect(stop_and_wait, weak=False)
+
+
+class _QuietAtShutdown:
+    """Passes everything to ``app``; a request still running when the interpreter
+    shuts down (the autoreloader's daemon thread) cannot start the thread Django
+    joins its sync work with, and that is no error of the request's to report."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await self.app(scope, receive, send)
+        except RuntimeError as error:
+            # "can't create new thread at interpreter shutdown" (Python 3.12+), raised
+            # before sys.is_finalizing() turns true.
+            if not (sys.is_finalizing() or "interpreter shutdown" in str(error)):
+                raise
 
 
 def _install_signal_handlers(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
@@ -264,7 +308,9 @@ def _exception_handler(
     # runner says the same).
     if isinstance(exception, ssl.SSLError):
         return
-    # Once stopping, connections still open are cut: TLS close timing out, resets.
-    if stop.is_set() and isinstance(exception, OSError):
+    # Once stopping, connections still open are cut: TLS close timing out, resets,
+    # writes to a closed transport. The server has stopped all the same.
+    if stop.is_set() and exception is not None:
+        logging.getLogger("hypercorn.error").debug("While stopping: %r", exception)
         return
     loop.default_exception_handler(context)
