@@ -106,8 +106,9 @@ class DeliveryMiddleware:
     def push_budget(self) -> int:
         return self._push_budget
 
-    def _ways(self, scope: Scope, story: Story | None) -> tuple[bool, str | None]:
-        """Whether this request can be pushed to, and the message that carries its 103."""
+    def _ways(self, scope: Scope, story: Story | None) -> tuple[bool, bool, str | None]:
+        """Whether this request can be pushed to, whether its links may go out early,
+        and the message that carries its 103."""
         extensions = scope.get("extensions") or {}
         no_push = _push_refusal(scope, extensions, self.push_enabled)
         early = scope["method"] == "GET" and self.early_hints
@@ -117,7 +118,7 @@ class DeliveryMiddleware:
             for reason in (no_push, no_hint):
                 if reason is not None:
                     story.reason(reason)
-        return no_push is None, (hint_by if no_hint is None else None)
+        return no_push is None, early, (hint_by if no_hint is None else None)
 
     @property
     def budget(self) -> PushBudget:
@@ -142,8 +143,7 @@ class DeliveryMiddleware:
             stories.tell(story)
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send, story: Story | None) -> None:
-        can_push, hint_by = self._ways(scope, story)
-        early = scope["method"] == "GET" and self.early_hints
+        can_push, early, hint_by = self._ways(scope, story)
         host = request_origin(scope)[1]
         if not (can_push or hint_by) or (host is not None and len(host) > MAX_HOST_LENGTH):
             await self.app(scope, receive, send)
