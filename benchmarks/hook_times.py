@@ -37,7 +37,7 @@ STEPS = (
     ("h2push.visit", "_discovered", "    discovery (fingerprint, memory)"),
     ("h2push.learning", "learnable_links", "    learnable_links"),
     ("h2push.learning", "write", "learning.write"),
-    ("h2push.delivery.asgi", "DeliveryMiddleware._ways", "adapter: _ways (push? 103?)"),
+    ("h2push.delivery.asgi", "_ways", "adapter: _ways (push? 103?)"),
     ("h2push.delivery.responder", "Responder.__init__", "adapter: Responder()"),
     ("h2push.delivery.responder", "Responder.send_early_links", "adapter: early pushes and 103"),
     ("h2push.delivery.responder", "Responder.send", "adapter: Responder.send, all messages"),

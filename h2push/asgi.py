@@ -11,11 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import TypeVar
+
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 from h2push.checks import refuse_invalid_settings
 from h2push.conf import conf
 from h2push.contract import EARLY_LINKS_SCOPE_KEY, ASGIApp
 from h2push.delivery.asgi import DeliveryMiddleware, early_hint_links, header_names, push_paths
+from h2push.delivery.options import Options
 from h2push.lifespan import answer_lifespan
 
 __all__ = [
@@ -26,6 +31,9 @@ __all__ = [
     "get_asgi_application",
     "push_paths",
 ]
+
+
+T = TypeVar("T")
 
 
 class H2PushMiddleware(DeliveryMiddleware):
@@ -61,36 +69,43 @@ class H2PushMiddleware(DeliveryMiddleware):
         self._push_budget_setting = push_budget
         self._push_digest_setting = push_digest
         self._informational_setting = informational_hints
+        self._options_of: object = None
+        self._current = Options()
 
-    @property
-    def push_enabled(self) -> bool:
-        return conf.H2PUSH_ENABLED if self._push_setting is None else self._push_setting
+    def options(self) -> Options:
+        """The options of the settings in force, worked out again after a change."""
+        if self._options_of is not _settings_generation:
+            self._options_of = _settings_generation
+            self._current = self._read_settings()
+        return self._current
 
-    @property
-    def early_hints(self) -> bool:
-        setting = self._early_hints_setting
-        return conf.H2PUSH_EARLY_HINTS if setting is None else setting
+    def _read_settings(self) -> Options:
+        def setting(given: T | None, value: T) -> T:
+            return value if given is None else given
 
-    @property
-    def copy_headers(self) -> frozenset[bytes]:
-        names = self._copy_headers_setting
-        return header_names(conf.H2PUSH_COPY_HEADERS if names is None else names)
+        names = setting(self._copy_headers_setting, conf.H2PUSH_COPY_HEADERS)
+        digest = setting(self._push_digest_setting, conf.H2PUSH_PUSH_DIGEST)
+        return Options(
+            push=setting(self._push_setting, conf.H2PUSH_ENABLED),
+            early_hints=setting(self._early_hints_setting, conf.H2PUSH_EARLY_HINTS),
+            copy_headers=header_names(names),
+            push_budget=setting(self._push_budget_setting, conf.H2PUSH_PUSH_BUDGET),
+            digest_key=_digest_key() if digest else None,
+            informational_hints=setting(
+                self._informational_setting, conf.H2PUSH_EARLY_HINTS_AS_INFORMATIONAL
+            ),
+        )
 
-    @property
-    def informational_hints(self) -> bool:
-        setting = self._informational_setting
-        return conf.H2PUSH_EARLY_HINTS_AS_INFORMATIONAL if setting is None else setting
 
-    @property
-    def push_budget(self) -> int:
-        setting = self._push_budget_setting
-        return conf.H2PUSH_PUSH_BUDGET if setting is None else setting
+# Bumped by every settings change (tests' override_settings): each middleware then
+# reads its options anew on its next request, and never between changes.
+_settings_generation = object()
 
-    @property
-    def digest_key(self) -> bytes | None:
-        setting = self._push_digest_setting
-        enabled = conf.H2PUSH_PUSH_DIGEST if setting is None else setting
-        return _digest_key() if enabled else None
+
+@receiver(setting_changed)
+def _settings_changed(**kwargs: object) -> None:
+    global _settings_generation
+    _settings_generation = object()
 
 
 def _digest_key() -> bytes:

@@ -15,7 +15,7 @@ from django.dispatch import receiver
 
 from h2push.contract import DEFAULT_COPY_HEADERS
 
-__all__ = ["DEFAULTS", "DEFAULT_COPY_HEADERS", "conf"]
+__all__ = ["DEFAULTS", "DEFAULT_COPY_HEADERS", "conf", "django_setting"]
 
 
 DEFAULTS: dict[str, Any] = {
@@ -50,10 +50,25 @@ def _get(name: str) -> Any:
         return value
 
 
+_django_values: dict[str, Any] = {}
+
+
+def django_setting(name: str) -> Any:
+    """One of Django's own settings that h2push reads on every request
+    (``STATIC_URL``, ``DEBUG``): each read through Django's lazy settings object
+    costs a few method calls."""
+    try:
+        return _django_values[name]
+    except KeyError:
+        value = _django_values[name] = getattr(settings, name)
+        return value
+
+
 @receiver(setting_changed)
 def _forget_values(setting: str, **kwargs: Any) -> None:
     if setting in DEFAULTS:
         _values.clear()
+    _django_values.clear()
 
 
 class Settings:

@@ -35,9 +35,9 @@ from django.http import HttpRequest, HttpResponseBase
 from django.http.request import split_domain_port
 from django.utils.http import is_same_domain
 
-from h2push.conf import conf
+from h2push.conf import conf, django_setting
 from h2push.linkheader import MAX_URL_LENGTH, has_dot_segments
-from h2push.preload import Preload
+from h2push.preload import Preload, preload_from_link
 from h2push.stores import (
     CacheStore,
     LearnedStore,
@@ -61,10 +61,12 @@ __all__ = [
     "is_static",
     "learnable_links",
     "names_missing_static_file",
+    "next_entry",
     "open_store",
     "read",
     "read_sync",
     "request_origin",
+    "route_and_origin",
     "route_key",
     "write",
     "write_sync",
@@ -92,10 +94,25 @@ class Learned(NamedTuple):
 
     @classmethod
     def from_links(cls, links: Links) -> Learned:
-        if "" not in links:
-            return cls()
-        split = links.index("")
-        return cls(links[:split], links[split + 1 :])
+        return _entry(links)
+
+    def preloads(self) -> tuple[Preload, ...]:
+        """The agreed links as preloads (those h2push can read back)."""
+        return _preloads(self.agreed)
+
+
+# A store answers with the same few tuples over and over: read each once.
+@lru_cache(maxsize=1024)
+def _entry(links: Links) -> Learned:
+    if "" not in links:
+        return Learned()
+    split = links.index("")
+    return Learned(links[:split], links[split + 1 :])
+
+
+@lru_cache(maxsize=1024)
+def _preloads(links: Links) -> tuple[Preload, ...]:
+    return tuple(p for p in map(preload_from_link, links) if p is not None)
 
 
 def route_key(request: HttpRequest, host: str) -> str | None:
@@ -104,6 +121,30 @@ def route_key(request: HttpRequest, host: str) -> str | None:
     if match is None:
         return None
     return f"{_host_key(host)} {match.route or match.view_name}"
+
+
+def route_and_origin(request: HttpRequest) -> tuple[str | None, str]:
+    """:func:`route_key` and :func:`request_origin` of a request, worked out once per
+    raw ``Host``, scheme and route: every page request needs them, and Django's own
+    ``get_host()`` checks ``ALLOWED_HOSTS`` anew each time."""
+    match = request.resolver_match
+    route = None if match is None else (match.route or match.view_name)
+    # The raw host is what get_host() validates (a host it refuses is never cached);
+    # Django's own method for it, private but unchanged since Django 1.9.
+    raw_host: str = request._get_raw_host()  # type: ignore[attr-defined]
+    key = (raw_host, request.scheme, route)
+    known = _route_origins.get(key)
+    if known is None:
+        host = request.get_host()
+        known = (route_key(request, host), request_origin(request, host))
+        if len(_route_origins) >= _MAX_ROUTE_ORIGINS:
+            _route_origins.clear()  # Host values an attacker varies must not fill memory
+        _route_origins[key] = known
+    return known
+
+
+_MAX_ROUTE_ORIGINS = 1024
+_route_origins: dict[tuple[str, str | None, str | None], tuple[str | None, str]] = {}
 
 
 def _host_key(host: str) -> str:
@@ -133,7 +174,7 @@ def is_static(preload: Preload) -> bool:
     """Whether the URL names an existing static file, and cannot climb out of
     ``STATIC_URL``: a ``..`` segment, even percent-encoded, is resolved by servers
     and clients."""
-    return _is_static_url(preload.url, settings.STATIC_URL or "")
+    return _is_static_url(preload.url, django_setting("STATIC_URL") or "")
 
 
 @lru_cache(maxsize=4096)
@@ -148,7 +189,7 @@ def _is_static_url(url: str, static_url: str) -> bool:
 
 def names_missing_static_file(preload: Preload) -> bool:
     """Whether the URL lies under ``STATIC_URL`` but names no static file."""
-    static_url = settings.STATIC_URL or ""
+    static_url = django_setting("STATIC_URL") or ""
     url = preload.url
     if not static_url or not url.startswith(static_url) or len(url) > MAX_URL_LENGTH:
         return False
@@ -170,6 +211,11 @@ def _static_file_exists(name: str) -> bool:
 def _forget_static(setting: str, **kwargs: object) -> None:
     if setting.startswith("STATIC") or setting == "INSTALLED_APPS":
         _is_static_url.cache_clear()
+        _static_links.cache_clear()
+        _next_entry.cache_clear()
+    # ALLOWED_HOSTS, DEBUG, USE_X_FORWARDED_HOST, SECURE_PROXY_SSL_HEADER and more
+    # decide a request's host and scheme.
+    _route_origins.clear()
 
 
 def request_origin(request: HttpRequest, host: str | None = None) -> str:
@@ -178,7 +224,30 @@ def request_origin(request: HttpRequest, host: str | None = None) -> str:
 
 def learnable_links(preloads: Iterable[Preload]) -> Links:
     """The ``Link`` values of the static assets among ``preloads``."""
-    return tuple(dict.fromkeys(p.link_value() for p in preloads if is_static(p)))
+    return _static_links(tuple(preloads), django_setting("STATIC_URL") or "")
+
+
+def next_entry(learned: Learned, used: tuple[Preload, ...], cap: int) -> Learned | None:
+    """The route's entry after a page that used ``used`` (its first ``cap``
+    learnable links count); ``None`` if the page changed nothing."""
+    return _next_entry(learned, used, cap, django_setting("STATIC_URL") or "")
+
+
+# A stable route's pages give the same entry the same assets over and over.
+@lru_cache(maxsize=1024)
+def _next_entry(
+    learned: Learned, used: tuple[Preload, ...], cap: int, static_url: str
+) -> Learned | None:
+    new = learned.observe(_static_links(used, static_url)[:cap])
+    return None if new == learned else new
+
+
+# A route's pages use the same assets over and over: sort them out once.
+@lru_cache(maxsize=1024)
+def _static_links(preloads: tuple[Preload, ...], static_url: str) -> Links:
+    return tuple(
+        dict.fromkeys(p.link_value() for p in preloads if _is_static_url(p.url, static_url))
+    )
 
 
 async def read(route: str) -> Learned | None:

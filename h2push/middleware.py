@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from functools import lru_cache
+from typing import NamedTuple
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponseBase
@@ -47,6 +49,27 @@ def merge_preload_links(
     preload on another origin than ``own_origin`` is preceded by a ``preconnect``
     to that origin. Returns the new header value and the preloads that were added.
     """
+    merged = _merge(header, tuple(preloads), cap, own_origin)
+    for url in merged.too_long:
+        logger.debug("Preload of a %d-character URL dropped: too long.", len(url))
+    for url in merged.over_cap:
+        _warn_cap(url, cap)
+    return merged.header, list(merged.added)
+
+
+class _Merged(NamedTuple):
+    header: str | None
+    added: tuple[Preload, ...]
+    too_long: tuple[str, ...]
+    over_cap: tuple[str, ...]
+
+
+# A route's pages merge the same preloads into the same view header over and over:
+# the result is worked out once (preloads are shared objects, cheap to compare).
+@lru_cache(maxsize=1024)
+def _merge(
+    header: str | None, preloads: tuple[Preload, ...], cap: int, own_origin: str | None
+) -> _Merged:
     values = list(split_links(header)) if header else []
     seen: set[str] = set()
     for value in values:
@@ -54,14 +77,16 @@ def merge_preload_links(
         if link is not None and link.is_preload:
             seen.add(link.url)
     added: list[Preload] = []
+    too_long: list[str] = []
+    over_cap: list[str] = []
     for preload in preloads:
         if preload.url in seen:
             continue
         if len(preload.url) > MAX_URL_LENGTH:
-            logger.debug("Preload of a %d-character URL dropped: too long.", len(preload.url))
+            too_long.append(preload.url)
             continue
         if len(seen) >= cap:
-            _warn_cap(preload.url, cap)
+            over_cap.append(preload.url)
             continue
         seen.add(preload.url)
         added.append(preload)
@@ -71,7 +96,8 @@ def merge_preload_links(
             if preconnect not in values:
                 values.append(preconnect)
         values.append(preload.link_value())
-    return (join_links(values) if values else None), added
+    joined = join_links(values) if values else None
+    return _Merged(joined, tuple(added), tuple(too_long), tuple(over_cap))
 
 
 _cap_warned = False
@@ -187,13 +213,14 @@ class PreloadMiddleware:
             for preload in promises.preloads():
                 story.link(preload.url, Source.REGISTERED)
         registered = without_missing_files(promises.preloads(), story)
+        learnable = visit is not None and learning.is_learnable(request, response)
         learned: list[Preload] = []
-        if visit is not None and learning.is_learnable(request, response):
+        if visit is not None and learnable:
             learned = visit.learned_preloads()  # a page's assets; not an error's or a redirect's
         self.add_links(request, response, [*registered, *learned], visit)
         if visit is None:
             return None, None
-        new_entry = visit.finish(request, response, registered)
+        new_entry = visit.finish(response, registered, learnable)
         if visit.tells:
             stories.tell(visit.story)
         return visit.route, new_entry
@@ -210,14 +237,15 @@ class PreloadMiddleware:
         own_origin = visit.own_origin if visit is not None else None
         if own_origin is None and any(p.origin for p in preloads):
             own_origin = learning.request_origin(request)
+        view_header = response.headers.get("Link")
         header, added = merge_preload_links(
-            response.headers.get("Link"), preloads, conf.H2PUSH_MAX_PRELOADS, own_origin
+            view_header, preloads, conf.H2PUSH_MAX_PRELOADS, own_origin
         )
         if visit is not None and visit.story is not None:
-            _tell_header(visit.story, preloads, added, response.headers.get("Link"))
+            _tell_header(visit.story, preloads, added, view_header)
         if header:
             response.headers["Link"] = header
-        response.push_promises = registry.PushPromises(added)  # type: ignore[attr-defined]
+        response.push_promises = registry.PushPromises.of(added)  # type: ignore[attr-defined]
         return added
 
 

@@ -42,6 +42,13 @@ class PushPromises(MutableSet[str]):
         for item in items:
             self.add(item)
 
+    @classmethod
+    def of(cls, preloads: Iterable[Preload]) -> PushPromises:
+        """The set of ``preloads`` (checked already: each URL once)."""
+        promises = cls()
+        promises._preloads = {p.url: p for p in preloads}
+        return promises
+
     def add(
         self,
         value: str | Preload,

@@ -13,14 +13,13 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
 from h2push import discovery, learning
 from h2push import story as stories
-from h2push.conf import conf
+from h2push.conf import conf, django_setting
 from h2push.decorators import declared_preloads
-from h2push.preload import Preload, preload_from_link
+from h2push.preload import Preload
 from h2push.story import STORY_KEY, Fate, Reason, Source, Story
 
 __all__ = ["Visit", "without_missing_files"]
@@ -43,12 +42,8 @@ class Visit:
 
     @classmethod
     def begin(cls, request: HttpRequest) -> Visit:
-        host = request.get_host()
-        visit = cls(
-            learning.route_key(request, host),
-            learning.request_origin(request, host),
-            started=time.perf_counter(),
-        )
+        route, own_origin = learning.route_and_origin(request)
+        visit = cls(route, own_origin, started=time.perf_counter())
         carrier = getattr(request, "scope", None) or request.META
         visit.story = carrier.get(STORY_KEY)
         if visit.story is None:
@@ -102,14 +97,13 @@ class Visit:
     def learned_preloads(self) -> list[Preload]:
         """The route's agreed links, for the final ``Link`` header too (a CDN that
         makes its 103s from it benefits as well)."""
-        if self.learned is None:
-            return []
-        return [p for p in map(preload_from_link, self.learned.agreed) if p is not None]
+        return [] if self.learned is None else list(self.learned.preloads())
 
     def finish(
-        self, request: HttpRequest, response: HttpResponseBase, registered: Iterable[Preload]
+        self, response: HttpResponseBase, registered: Iterable[Preload], learnable: bool
     ) -> learning.Learned | None:
-        """Time the view; the route's new entry if this page changed it."""
+        """Time the view; the route's new entry if this page changed it (only a
+        ``learnable`` one can: see :func:`h2push.learning.is_learnable`)."""
         ended = time.perf_counter()
         if self.story is not None:
             self.story.view_ended = ended
@@ -117,21 +111,26 @@ class Visit:
             return None
         elapsed_ms = (ended - self.started) * 1000
         learning.get_view_times().record(self.route, elapsed_ms)
-        if self.learned is None or not learning.is_learnable(request, response):
+        if self.learned is None or not learnable:
             return None
         discovered = _discovered(self.route, response)
         if self.story is not None:
             for preload in discovered:
                 self.story.link(preload.url, Source.DISCOVERED)
-        used = [*registered, *discovered]
-        learned = self.learned.observe(learning.learnable_links(used)[: conf.H2PUSH_MAX_PRELOADS])
-        return learned if learned != self.learned else None
+        used = (*registered, *discovered)
+        return learning.next_entry(self.learned, used, conf.H2PUSH_MAX_PRELOADS)
 
 
 def _discovered(route: str, response: HttpResponseBase) -> tuple[Preload, ...]:
     if not conf.H2PUSH_DISCOVER or not isinstance(response, HttpResponse):
         return ()  # a streaming response is never held back to be read
-    return discovery.discover(route, response.content, response.charset, settings.STATIC_URL or "")
+
+    # Most pages are answered from discovery's memory: the charset, which Django
+    # works out from the Content-Type each time, is only asked for when one is parsed.
+    def charset() -> str | None:
+        return response.charset
+
+    return discovery.discover(route, response.content, charset, django_setting("STATIC_URL") or "")
 
 
 _reported: set[str] = set()
@@ -144,7 +143,7 @@ def without_missing_files(preloads: list[Preload], story: Story | None = None) -
     pushed as a 404; in production ``ManifestStaticFilesStorage`` already refuses
     names it does not know.
     """
-    if not settings.DEBUG:
+    if not preloads or not django_setting("DEBUG"):
         return preloads
     kept = []
     for preload in preloads:

@@ -29,14 +29,21 @@ from h2push.contract import (
 )
 from h2push.delivery.budget import PushBudget
 from h2push.delivery.links import early_hint_links, header_names, mark_nopush, push_paths
-from h2push.delivery.navigation import wants_hints
+from h2push.delivery.options import Options
 from h2push.delivery.responder import INFORMATIONAL, Responder
-from h2push.delivery.scope import connection_of, from_browser, request_origin, target_of
+from h2push.delivery.scope import RequestHeaders, connection_of, target_of
 from h2push.lifespan import answer_lifespan
 from h2push.linkheader import MAX_HOST_LENGTH
 from h2push.story import Reason, Story
 
-__all__ = ["DeliveryMiddleware", "early_hint_links", "header_names", "mark_nopush", "push_paths"]
+__all__ = [
+    "DeliveryMiddleware",
+    "Options",
+    "early_hint_links",
+    "header_names",
+    "mark_nopush",
+    "push_paths",
+]
 
 
 class DeliveryMiddleware:
@@ -56,8 +63,9 @@ class DeliveryMiddleware:
     - ``lifespan``: answer the ASGI lifespan protocol here, for apps such as
       Django's handler that reject it; ``False`` forwards it.
 
-    The options are read through properties, so a subclass can take them from
-    elsewhere (:class:`h2push.asgi.H2PushMiddleware` reads Django's settings).
+    Each request reads the options once, through :meth:`options`, so a subclass can
+    take them from elsewhere (:class:`h2push.asgi.H2PushMiddleware` reads Django's
+    settings).
     """
 
     def __init__(
@@ -74,56 +82,26 @@ class DeliveryMiddleware:
     ) -> None:
         self.app = app
         self.answers_lifespan = lifespan
-        self._informational_hints = informational_hints
-        self._push = push
-        self._early_hints = early_hints
-        self._copy_headers = header_names(tuple(copy_headers))
-        self._push_budget = push_budget
-        self._digest_key = digest_key
+        self._options = Options(
+            push=push,
+            early_hints=early_hints,
+            copy_headers=header_names(tuple(copy_headers)),
+            push_budget=push_budget,
+            digest_key=digest_key,
+            informational_hints=informational_hints,
+        )
         self._budget: PushBudget | None = None
 
-    @property
-    def push_enabled(self) -> bool:
-        return self._push
-
-    @property
-    def early_hints(self) -> bool:
-        return self._early_hints
-
-    @property
-    def informational_hints(self) -> bool:
-        return self._informational_hints
-
-    @property
-    def copy_headers(self) -> frozenset[bytes]:
-        return self._copy_headers
-
-    @property
-    def digest_key(self) -> bytes | None:
-        return self._digest_key
-
-    @property
-    def push_budget(self) -> int:
-        return self._push_budget
-
-    def _ways(self, scope: Scope, story: Story | None) -> tuple[bool, bool, str | None]:
-        """Whether this request can be pushed to, whether its links may go out early,
-        and the message that carries its 103."""
-        extensions = scope.get("extensions") or {}
-        no_push = _push_refusal(scope, extensions, self.push_enabled)
-        early = scope["method"] == "GET" and self.early_hints
-        hint_by = _hint_message(extensions, self.informational_hints) if early else None
-        no_hint = _hint_refusal(scope, hint_by, early)
-        if story is not None:
-            for reason in (no_push, no_hint):
-                if reason is not None:
-                    story.reason(reason)
-        return no_push is None, early, (hint_by if no_hint is None else None)
+    def options(self) -> Options:
+        return self._options
 
     @property
     def budget(self) -> PushBudget:
-        """The connections' push budget; a new one if the limit changed."""
-        limit = self.push_budget
+        """The connections' push budget under the options in force."""
+        return self._budget_for(self.options().push_budget)
+
+    def _budget_for(self, limit: int) -> PushBudget:
+        # A new budget if the limit changed.
         if self._budget is None or self._budget.limit != limit:
             self._budget = PushBudget(limit)
         return self._budget
@@ -136,53 +114,77 @@ class DeliveryMiddleware:
         if scope_type != "http" or scope["method"] not in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
+        # One coroutine for the request, not two: every resumption of the app (each
+        # message, each thread hop) passes through each frame the adapter adds.
         story = stories.begin(scope, scope["method"], scope["path"])
         try:
-            await self._serve(scope, receive, send, story)
+            options = self.options()
+            headers = RequestHeaders.read(scope)
+            can_push, early, hint_by = _ways(scope, headers, options, story)
+            host = headers.host
+            if not (can_push or hint_by) or (host is not None and len(host) > MAX_HOST_LENGTH):
+                await self.app(scope, receive, send)
+                return
+            budget = self._budget_for(options.push_budget)
+            connection = connection_of(scope)
+            if can_push and budget.claim(connection, target_of(scope)):
+                # The promised request of one of our pushes: it holds a place in the
+                # connection's budget until it has been answered.
+                try:
+                    await self.app(scope, receive, send)
+                finally:
+                    budget.release(connection)
+                return
+            responder = Responder(scope, send, options, budget, headers, hint_by, can_push=can_push)
+            responder.story = story
+            if early:
+                scope = {**scope, EARLY_LINKS_SCOPE_KEY: responder.send_early_links}
+            try:
+                await self.app(scope, receive, responder.send)
+            finally:
+                if connection is None and responder.pushed:
+                    budget.forget(responder.connection)
         finally:
             stories.tell(story)
 
-    async def _serve(self, scope: Scope, receive: Receive, send: Send, story: Story | None) -> None:
-        can_push, early, hint_by = self._ways(scope, story)
-        host = request_origin(scope)[1]
-        if not (can_push or hint_by) or (host is not None and len(host) > MAX_HOST_LENGTH):
-            await self.app(scope, receive, send)
-            return
-        if can_push and self.budget.claim(connection_of(scope), target_of(scope)):
-            # The promised request of one of our pushes: it holds a place in the
-            # connection's budget until it has been answered.
-            try:
-                await self.app(scope, receive, send)
-            finally:
-                self.budget.release(connection_of(scope))
-            return
-        responder = Responder(self, scope, send, can_push=can_push, hint_by=hint_by)
-        responder.story = story
-        if early:
-            scope = {**scope, EARLY_LINKS_SCOPE_KEY: responder.send_early_links}
-        try:
-            await self.app(scope, receive, responder.send)
-        finally:
-            if scope.get("client") is None and responder.pushed:
-                self.budget.forget(responder.connection)
+
+def _ways(
+    scope: Scope, headers: RequestHeaders, options: Options, story: Story | None
+) -> tuple[bool, bool, str | None]:
+    """Whether this request can be pushed to, whether its links may go out early,
+    and the message that carries its 103."""
+    extensions = scope.get("extensions") or {}
+    no_push = _push_refusal(extensions, headers, options.push)
+    early = scope["method"] == "GET" and options.early_hints
+    hint_by = _hint_message(extensions, options.informational_hints) if early else None
+    no_hint = _hint_refusal(scope, headers, hint_by, early)
+    if story is not None:
+        for reason in (no_push, no_hint):
+            if reason is not None:
+                story.reason(reason)
+    return no_push is None, early, (hint_by if no_hint is None else None)
 
 
-def _push_refusal(scope: Scope, extensions: Mapping[str, object], enabled: bool) -> Reason | None:
+def _push_refusal(
+    extensions: Mapping[str, object], headers: RequestHeaders, enabled: bool
+) -> Reason | None:
     """Why this request gets no push, if it gets none."""
     if PUSH_EXTENSION not in extensions:
         return Reason.NO_PUSH_EXTENSION
     if not enabled:
         return Reason.PUSH_OFF
-    return Reason.BROWSER if from_browser(scope) else None
+    return Reason.BROWSER if headers.from_browser else None
 
 
-def _hint_refusal(scope: Scope, hint_by: str | None, early: bool) -> Reason | None:
+def _hint_refusal(
+    scope: Scope, headers: RequestHeaders, hint_by: str | None, early: bool
+) -> Reason | None:
     """Why this request gets no 103, if it gets none."""
     if not early:
         return Reason.EARLY_HINTS_OFF if scope["method"] == "GET" else None
     if hint_by is None:
         return Reason.NO_EARLY_CHANNEL
-    return None if wants_hints(scope.get("headers", ())) else Reason.NOT_NAVIGATION
+    return None if headers.wants_hints else Reason.NOT_NAVIGATION
 
 
 def _hint_message(extensions: Mapping[str, object], informational: bool) -> str | None:

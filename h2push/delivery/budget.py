@@ -72,6 +72,11 @@ class PushBudget:
         connection.promised[path] += 1
         return True
 
+    def is_full(self, key: Hashable) -> bool:
+        """Whether connection ``key`` has no room for a push now (an idle
+        connection's stale promises are let go first, as :meth:`acquire` does)."""
+        return self._connection(key).in_flight >= self.limit
+
     def claim(self, key: Hashable, path: str) -> bool:
         """``True`` if a request for ``path`` is the promised request of a push;
         the caller then calls :meth:`release` once it is answered."""

@@ -25,7 +25,9 @@ __all__ = [
     "NEVER_COPIED",
     "early_hint_links",
     "header_names",
+    "hint_links",
     "mark_nopush",
+    "paths_to_push",
     "push_paths",
 ]
 
@@ -36,7 +38,11 @@ def push_paths(link_headers: Iterable[bytes], scope: Scope) -> Iterator[str]:
     Yields, once each and in order, the same-origin ``rel=preload`` targets not
     marked ``nopush``, as percent-encoded path plus query.
     """
-    scheme, host = request_origin(scope)
+    return paths_to_push(link_headers, *request_origin(scope))
+
+
+def paths_to_push(link_headers: Iterable[bytes], scheme: str, host: str | None) -> Iterator[str]:
+    """:func:`push_paths` for a request of this scheme and ``Host``."""
     seen: set[str] = set()
     for header in link_headers:
         for path in _header_push_paths(header, scheme, host):
@@ -66,13 +72,19 @@ def _header_push_paths(header: bytes, scheme: str, host: str | None) -> tuple[st
 def early_hint_links(link_values: Iterable[str], scope: Scope) -> list[bytes]:
     """The values fit for this request's 103, encoded (see
     :func:`h2push.linkheader.early_hint_values`)."""
-    scheme, host = request_origin(scope)
+    return hint_links(link_values, *request_origin(scope))
+
+
+def hint_links(link_values: Iterable[str], scheme: str, host: str | None) -> list[bytes]:
+    """:func:`early_hint_links` for a request of this scheme and ``Host``."""
     return [value.encode() for value in early_hint_values(link_values, scheme, host)]
 
 
-def mark_nopush(link_headers: list[bytes], paths: set[str], scope: Scope) -> list[bytes]:
-    """``link_headers`` with the preloads of ``paths`` marked ``nopush``."""
-    scheme, host = request_origin(scope)
+def mark_nopush(
+    link_headers: list[bytes], paths: set[str], scheme: str, host: str | None
+) -> list[bytes]:
+    """``link_headers`` with the preloads of ``paths`` marked ``nopush`` (for a
+    request of this scheme and ``Host``)."""
     marked = []
     for header in link_headers:
         values = []

@@ -6,17 +6,15 @@ import asyncio
 import contextvars
 import logging
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
 
 from h2push.contract import EARLY_HINT_EXTENSION, PUSH_EXTENSION, Message, Scope, Send
 from h2push.delivery import digest
-from h2push.delivery.links import MAX_COPIED_BYTES, early_hint_links, mark_nopush, push_paths
-from h2push.delivery.scope import connection_of
+from h2push.delivery.budget import PushBudget
+from h2push.delivery.links import MAX_COPIED_BYTES, hint_links, mark_nopush, paths_to_push
+from h2push.delivery.options import Options
+from h2push.delivery.scope import RequestHeaders, connection_of
 from h2push.linkheader import join_links, parse_link
 from h2push.story import Fate, Story
-
-if TYPE_CHECKING:
-    from h2push.delivery.asgi import DeliveryMiddleware
 
 __all__ = ["INFORMATIONAL", "Responder"]
 
@@ -47,30 +45,34 @@ class Responder:
 
     def __init__(
         self,
-        middleware: DeliveryMiddleware,
         scope: Scope,
         send: Send,
+        options: Options,
+        budget: PushBudget,
+        headers: RequestHeaders,
+        hint_by: str | None,
         *,
         can_push: bool,
-        hint_by: str | None,
     ) -> None:
         self.scope = scope
         self._send = send
         # Without a client address connections cannot be told apart: the request
         # gets a budget of its own rather than one shared by all such connections.
         self.connection = connection_of(scope) or ("request", id(self))
+        self.scheme: str = scope.get("scheme", "http")
+        self.host = headers.host
         self.can_push = can_push
         self.can_hint = hint_by is not None
         self.hint_by = hint_by
         self.story: Story | None = None
-        self.budget = middleware.budget
-        self.copy_headers = middleware.copy_headers
+        self.budget = budget
+        self.copy_headers = options.copy_headers
         self._copied: list[tuple[bytes, bytes]] | None = None
         self.pushed: set[str] = set()
         # Made before the app runs: the context the request arrived with.
         self.entry_context = contextvars.copy_context()
         self.started = self.hinted = False
-        self.digest_key = middleware.digest_key if can_push else None
+        self.digest_key = options.digest_key if can_push else None
         self.digest: list[int] | None = None
         self.digest_changed = False
         if self.digest_key is not None:
@@ -93,9 +95,10 @@ class Responder:
         if self.started or self.hinted:
             return
         if self.can_push:
-            await self._push(push_paths([join_links(link_values).encode()], self.scope))
+            links = [join_links(link_values).encode()]
+            await self._push(paths_to_push(links, self.scheme, self.host))
         if self.can_hint:
-            links = early_hint_links(link_values, self.scope)
+            links = hint_links(link_values, self.scheme, self.host)
             if links:
                 self.hinted = True
                 await self._send_hint(links)
@@ -134,13 +137,15 @@ class Responder:
         links = [v for n, v in message.get("headers", ()) if n.lower() == b"link"]
         if not links:
             return message
-        skipped = await self._push(push_paths(links, self.scope))
+        skipped = await self._push(paths_to_push(links, self.scheme, self.host))
         if not skipped and not self.digest_changed:
             return message
         headers = list(message.get("headers", ()))
         if skipped:
             others = [(n, v) for n, v in headers if n.lower() != b"link"]
-            headers = others + [(b"link", v) for v in mark_nopush(links, skipped, self.scope)]
+            headers = others + [
+                (b"link", v) for v in mark_nopush(links, skipped, self.scheme, self.host)
+            ]
         if self.digest_changed and self.digest is not None and self.digest_key is not None:
             value = digest.encode(self.digest, self.digest_key)
             secure = self.scope.get("scheme") == "https"
@@ -154,6 +159,8 @@ class Responder:
     async def _push(self, paths: Iterable[str]) -> set[str]:
         """Push each path not pushed yet; returns those the digest says the client has."""
         skipped: set[str] = set()
+        if self.digest is None and self.story is None and self.budget.is_full(self.connection):
+            return skipped  # nothing would go out, and nobody asks why
         copied = self.copied
         for path in paths:
             if not self.can_push:

@@ -3,10 +3,34 @@
 from __future__ import annotations
 
 from collections.abc import Hashable
+from typing import NamedTuple
 
 from h2push.contract import Scope
+from h2push.delivery.navigation import wants_hints
 
-__all__ = ["connection_of", "from_browser", "request_origin", "target_of"]
+__all__ = ["RequestHeaders", "connection_of", "from_browser", "request_origin", "target_of"]
+
+
+class RequestHeaders(NamedTuple):
+    """What the adapter needs of a request's headers, read in one pass."""
+
+    host: str | None
+    from_browser: bool
+    wants_hints: bool
+
+    @classmethod
+    def read(cls, scope: Scope) -> RequestHeaders:
+        headers = scope.get("headers", ())
+        host = None
+        browser = False
+        for name, value in headers:
+            if name == b"host":
+                if host is None:  # the first, as request_origin() takes it
+                    host = value.decode("latin-1").lower()
+            elif name.startswith(b"sec-fetch-"):
+                browser = True
+        # Only a browser's request can be anything but a navigation.
+        return cls(host, browser, not browser or wants_hints(headers))
 
 
 def request_origin(scope: Scope) -> tuple[str, str | None]:

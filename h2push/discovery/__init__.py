@@ -40,6 +40,7 @@ from __future__ import annotations
 import logging
 import threading
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 from django.core.signals import setting_changed
@@ -81,10 +82,11 @@ _lock = threading.Lock()
 
 
 def discover(
-    route: str, content: bytes, charset: str | None, static_url: str
+    route: str, content: bytes, charset: str | Callable[[], str | None] | None, static_url: str
 ) -> tuple[Preload, ...]:
     """The page's render-blocking and render-starting static assets, in document
-    order, once each.
+    order, once each. ``charset`` is the response's, or a function that gives it
+    (called only if the page is parsed).
 
     Cheap for most calls: it parses only when the route needs looking at (see the
     module's documentation); otherwise it answers from what it found in the
@@ -96,7 +98,7 @@ def discover(
     remembered = _memory.answer(route, static_url, fingerprint)
     if remembered is not None:
         return remembered
-    found = _parse(content, charset, static_url)
+    found = _parse(content, charset() if callable(charset) else charset, static_url)
     _memory.store(route, static_url, fingerprint, found)
     return found
 

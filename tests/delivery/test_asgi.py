@@ -255,7 +255,7 @@ def test_nothing_pushed_when_disabled() -> None:
 
 def test_copy_headers_default_is_the_five() -> None:
     assert set(DEFAULT_COPY_HEADERS) == FIVE
-    assert H2PushMiddleware(page_app()).copy_headers == {n.encode() for n in FIVE}
+    assert H2PushMiddleware(page_app()).options().copy_headers == {n.encode() for n in FIVE}
     messages = run(H2PushMiddleware(page_app(links=[b"</a.css>; rel=preload"])), http_scope())
     (push,) = [m for m in messages if m["type"] == PUSH]
     assert push["headers"] == FIVE_COPIED
