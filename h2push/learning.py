@@ -57,6 +57,7 @@ __all__ = [
     "ViewTimes",
     "get_store",
     "get_view_times",
+    "in_process",
     "is_learnable",
     "is_static",
     "learnable_links",
@@ -164,9 +165,9 @@ def _allowed_entry(domain: str, allowed: tuple[str, ...], debug: bool) -> str | 
 def is_learnable(request: HttpRequest, response: HttpResponseBase) -> bool:
     """Only a successful HTML page teaches: not a redirect, an error or an asset."""
     return (
-        request.method == "GET"
-        and response.status_code == 200
-        and response.get("Content-Type", "").startswith("text/html")
+        response.status_code == 200
+        and request.method == "GET"
+        and (response.headers.get("Content-Type") or "").startswith("text/html")
     )
 
 
@@ -272,6 +273,11 @@ def open_store() -> None:
     connecting can take longer than a request may wait (``H2PUSH_LEARN_TIMEOUT_MS``)."""
     if conf.H2PUSH_LEARN and not isinstance(get_store(), MemoryStore):
         read_sync("h2push:open")
+
+
+def in_process() -> bool:
+    """Whether the store lives in this process (reading it never waits)."""
+    return isinstance(get_store(), MemoryStore)
 
 
 def read_sync(route: str) -> Learned | None:

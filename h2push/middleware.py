@@ -50,10 +50,11 @@ def merge_preload_links(
     to that origin. Returns the new header value and the preloads that were added.
     """
     merged = _merge(header, tuple(preloads), cap, own_origin)
-    for url in merged.too_long:
-        logger.debug("Preload of a %d-character URL dropped: too long.", len(url))
-    for url in merged.over_cap:
-        _warn_cap(url, cap)
+    if merged.too_long or merged.over_cap:
+        for url in merged.too_long:
+            logger.debug("Preload of a %d-character URL dropped: too long.", len(url))
+        for url in merged.over_cap:
+            _warn_cap(url, cap)
     return merged.header, list(merged.added)
 
 
@@ -178,7 +179,11 @@ class PreloadMiddleware:
     ) -> None:
         visit = request._h2push_visit = Visit.begin(request)  # type: ignore[attr-defined]
         if visit.reads_store and visit.route is not None:
-            visit.read(await learning.read(visit.route))
+            # The default store is in this process: nothing to await.
+            local = learning.in_process()
+            visit.read(
+                learning.read_sync(visit.route) if local else await learning.read(visit.route)
+            )
         # The delivery layer offers the channel only where something can go out
         # early (a GET, with Early Hints on, on a server that can push or hint).
         send: SendEarlyLinks | None = getattr(request, "scope", {}).get(EARLY_LINKS_SCOPE_KEY)
@@ -212,9 +217,9 @@ class PreloadMiddleware:
         if story is not None:
             for preload in promises.preloads():
                 story.link(preload.url, Source.REGISTERED)
-        registered = without_missing_files(promises.preloads(), story)
+        registered = without_missing_files(promises.preloads(), story) if promises else []
         learnable = visit is not None and learning.is_learnable(request, response)
-        learned: list[Preload] = []
+        learned: tuple[Preload, ...] = ()
         if visit is not None and learnable:
             learned = visit.learned_preloads()  # a page's assets; not an error's or a redirect's
         self.add_links(request, response, [*registered, *learned], visit)
@@ -245,14 +250,15 @@ class PreloadMiddleware:
             _tell_header(visit.story, preloads, added, view_header)
         if header:
             response.headers["Link"] = header
-        response.push_promises = registry.PushPromises.of(added)  # type: ignore[attr-defined]
+        registry.set_response_promises(response, added)
         return added
 
 
 def _early_values(visit: Visit, view: Callable[..., object], channel: bool) -> list[str]:
     """What goes out early, if anything: nothing for a route too fast to gain."""
     if not visit.worth_hinting:
-        visit.note(Reason.FAST_VIEW)
+        if visit.story is not None:
+            visit.note(Reason.FAST_VIEW)
         return []
     values = visit.early_values(view)
     if not channel:

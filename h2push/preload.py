@@ -147,6 +147,11 @@ class Preload:
                 self, "_origin", f"{parts.scheme or 'https'}://{parts.netloc}".lower()
             )
 
+    def __hash__(self) -> int:
+        # Preloads key h2push's per-route caches: the link value names every field
+        # but ``as_`` of a module preload, and its string hash is computed once.
+        return hash(self._link_value)
+
     @property
     def origin(self) -> str | None:
         """``scheme://host[:port]`` for an absolute URL, ``None`` for a relative one."""

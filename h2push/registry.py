@@ -45,7 +45,7 @@ class PushPromises(MutableSet[str]):
     @classmethod
     def of(cls, preloads: Iterable[Preload]) -> PushPromises:
         """The set of ``preloads`` (checked already: each URL once)."""
-        promises = cls()
+        promises = cls.__new__(cls)
         promises._preloads = {p.url: p for p in preloads}
         return promises
 
@@ -152,6 +152,11 @@ def install_response_attribute() -> None:
     """Give every Django response a ``push_promises`` set, as Quart's responses have."""
     if not isinstance(HttpResponseBase.__dict__.get("push_promises"), _PushPromisesAttribute):
         HttpResponseBase.push_promises = _PushPromisesAttribute()  # type: ignore[attr-defined]
+
+
+def set_response_promises(response: HttpResponseBase, preloads: Iterable[Preload]) -> None:
+    """Give the response ``preloads`` (each URL once) as its ``push_promises``."""
+    response.__dict__[_ATTRIBUTE] = PushPromises.of(preloads)
 
 
 def response_promises(response: HttpResponseBase) -> PushPromises | None:

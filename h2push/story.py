@@ -17,7 +17,17 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["STORY_KEY", "Fate", "LinkEvent", "Reason", "Source", "Story", "begin", "tell"]
+__all__ = [
+    "STORY_KEY",
+    "Fate",
+    "LinkEvent",
+    "Reason",
+    "Source",
+    "Story",
+    "begin",
+    "listening",
+    "tell",
+]
 
 logger = logging.getLogger("h2push")
 
@@ -137,11 +147,16 @@ class Story:
 listeners: list[Any] = []
 
 
+def listening() -> bool:
+    """Whether anyone listens to stories now."""
+    return bool(listeners) or logger.isEnabledFor(logging.DEBUG)
+
+
 def begin(carrier: MutableMapping[str, Any], method: str, path: str) -> Story | None:
     """The request's story, made now if someone listens; ``None`` (and nothing
     recorded, nothing spent) otherwise. ``carrier`` is the scope or the environ."""
     story: Story | None = carrier.get(STORY_KEY)
-    if story is None and (listeners or logger.isEnabledFor(logging.DEBUG)):
+    if story is None and listening():
         story = carrier[STORY_KEY] = Story(method, path)
     return story
 

@@ -44,13 +44,14 @@ class Visit:
     def begin(cls, request: HttpRequest) -> Visit:
         route, own_origin = learning.route_and_origin(request)
         visit = cls(route, own_origin, started=time.perf_counter())
-        carrier = getattr(request, "scope", None) or request.META
-        visit.story = carrier.get(STORY_KEY)
-        if visit.story is None:
-            visit.story = stories.begin(carrier, request.method or "", request.path)
-            visit.tells = visit.story is not None
-        if visit.story is not None:
-            visit.story.view_started = visit.started
+        if stories.listening():
+            carrier = getattr(request, "scope", None) or request.META
+            visit.story = carrier.get(STORY_KEY)
+            if visit.story is None:  # no delivery layer made one: this layer tells it
+                visit.story = stories.begin(carrier, request.method or "", request.path)
+                visit.tells = visit.story is not None
+            if visit.story is not None:
+                visit.story.view_started = visit.started
         return visit
 
     def read(self, learned: learning.Learned | None) -> None:
@@ -94,10 +95,10 @@ class Visit:
             nothing_agreed = self.learned is not None and not self.learned.agreed
             self.story.reason(Reason.NEW_ROUTE if nothing_agreed else Reason.NOTHING_EARLY)
 
-    def learned_preloads(self) -> list[Preload]:
+    def learned_preloads(self) -> tuple[Preload, ...]:
         """The route's agreed links, for the final ``Link`` header too (a CDN that
         makes its 103s from it benefits as well)."""
-        return [] if self.learned is None else list(self.learned.preloads())
+        return () if self.learned is None else self.learned.preloads()
 
     def finish(
         self, response: HttpResponseBase, registered: Iterable[Preload], learnable: bool

@@ -70,7 +70,7 @@ class Responder:
         self._copied: list[tuple[bytes, bytes]] | None = None
         self.pushed: set[str] = set()
         # Made before the app runs: the context the request arrived with.
-        self.entry_context = contextvars.copy_context()
+        self.entry_context = contextvars.copy_context() if can_push else None
         self.started = self.hinted = False
         self.digest_key = options.digest_key if can_push else None
         self.digest: list[int] | None = None
@@ -94,7 +94,7 @@ class Responder:
         """Push, then hint, links known before the response: once, before it starts."""
         if self.started or self.hinted:
             return
-        if self.can_push:
+        if self.can_push and self._may_push():
             links = [join_links(link_values).encode()]
             await self._push(paths_to_push(links, self.scheme, self.host))
         if self.can_hint:
@@ -114,6 +114,7 @@ class Responder:
         async def send() -> None:
             await self._send(message)
 
+        assert self.entry_context is not None  # made for a request that can be pushed to
         await asyncio.create_task(send(), context=self.entry_context.copy())
 
     async def _send_hint(self, links: list[bytes]) -> None:
@@ -129,9 +130,16 @@ class Responder:
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
             self.started = True
-            if self.can_push and 200 <= message["status"] < 300:
+            if self.can_push and 200 <= message["status"] < 300 and self._may_push():
                 message = await self._push_for_start(message)
         await self._send(message)
+
+    def _may_push(self) -> bool:
+        # With the connection's budget spent, nothing would go out: the links are
+        # not even read, unless the digest or a story needs to know of each.
+        return not (
+            self.digest is None and self.story is None and self.budget.is_full(self.connection)
+        )
 
     async def _push_for_start(self, message: Message) -> Message:
         links = [v for n, v in message.get("headers", ()) if n.lower() == b"link"]
@@ -159,8 +167,6 @@ class Responder:
     async def _push(self, paths: Iterable[str]) -> set[str]:
         """Push each path not pushed yet; returns those the digest says the client has."""
         skipped: set[str] = set()
-        if self.digest is None and self.story is None and self.budget.is_full(self.connection):
-            return skipped  # nothing would go out, and nobody asks why
         copied = self.copied
         for path in paths:
             if not self.can_push:
