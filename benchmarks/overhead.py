@@ -47,6 +47,8 @@ VARIANTS = {
     "i": Variant("i", "h2push, a 103 for every page", "hintall", "/bench/push/", "a"),
     # The cost target's pair: a's very page, its assets found by discovery.
     "s": Variant("s", "h2push, {% static %} (discovery)", "h2push", "/bench/static/", "a"),
+    # s without its 103s: what h2push costs the server apart from Hypercorn's 103.
+    "t": Variant("t", "h2push, hints off, {% static %}", "nohints", "/bench/static/", "a"),
     # Not Django: a bare ASGI app, to see what Hypercorn itself spends on a 103.
     "g": Variant("g", "bare ASGI app (no Django)", "bare", "/", None, scale=10),
     "h": Variant("h", "bare ASGI app, sends a 103", "bare_hint", "/", "g", scale=10),
