@@ -57,7 +57,6 @@ __all__ = [
     "ViewTimes",
     "get_store",
     "get_view_times",
-    "in_process",
     "is_learnable",
     "is_static",
     "learnable_links",
@@ -65,6 +64,7 @@ __all__ = [
     "next_entry",
     "open_store",
     "read",
+    "read_in_process",
     "read_sync",
     "request_origin",
     "route_and_origin",
@@ -275,9 +275,11 @@ def open_store() -> None:
         read_sync("h2push:open")
 
 
-def in_process() -> bool:
-    """Whether the store lives in this process (reading it never waits)."""
-    return isinstance(get_store(), MemoryStore)
+def read_in_process(route: str) -> Learned | None:
+    """The route's entry if the store lives in this process (the default), read
+    without waiting; ``None`` for a store elsewhere: await :func:`read` then."""
+    store = get_store()
+    return _entry(store.get_sync(route)) if isinstance(store, MemoryStore) else None
 
 
 def read_sync(route: str) -> Learned | None:

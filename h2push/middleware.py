@@ -49,13 +49,20 @@ def merge_preload_links(
     preload on another origin than ``own_origin`` is preceded by a ``preconnect``
     to that origin. Returns the new header value and the preloads that were added.
     """
-    merged = _merge(header, tuple(preloads), cap, own_origin)
+    merged = _merged(header, tuple(preloads), cap, own_origin)
+    return merged.header, list(merged.added)
+
+
+def _merged(
+    header: str | None, preloads: tuple[Preload, ...], cap: int, own_origin: str | None
+) -> _Merged:
+    merged = _merge(header, preloads, cap, own_origin)
     if merged.too_long or merged.over_cap:
         for url in merged.too_long:
             logger.debug("Preload of a %d-character URL dropped: too long.", len(url))
         for url in merged.over_cap:
             _warn_cap(url, cap)
-    return merged.header, list(merged.added)
+    return merged
 
 
 class _Merged(NamedTuple):
@@ -179,11 +186,8 @@ class PreloadMiddleware:
     ) -> None:
         visit = request._h2push_visit = Visit.begin(request)  # type: ignore[attr-defined]
         if visit.reads_store and visit.route is not None:
-            # The default store is in this process: nothing to await.
-            local = learning.in_process()
-            visit.read(
-                learning.read_sync(visit.route) if local else await learning.read(visit.route)
-            )
+            learned = learning.read_in_process(visit.route)  # the default: nothing to await
+            visit.read(learned if learned is not None else await learning.read(visit.route))
         # The delivery layer offers the channel only where something can go out
         # early (a GET, with Early Hints on, on a server that can push or hint).
         send: SendEarlyLinks | None = getattr(request, "scope", {}).get(EARLY_LINKS_SCOPE_KEY)
@@ -236,22 +240,21 @@ class PreloadMiddleware:
         response: HttpResponseBase,
         preloads: list[Preload],
         visit: Visit | None = None,
-    ) -> list[Preload]:
+    ) -> None:
+        """Merge ``preloads`` into the response's ``Link`` header; those that made it
+        become its ``push_promises``."""
         if not preloads:
-            return []
+            return
         own_origin = visit.own_origin if visit is not None else None
         if own_origin is None and any(p.origin for p in preloads):
             own_origin = learning.request_origin(request)
         view_header = response.headers.get("Link")
-        header, added = merge_preload_links(
-            view_header, preloads, conf.H2PUSH_MAX_PRELOADS, own_origin
-        )
+        merged = _merged(view_header, tuple(preloads), conf.H2PUSH_MAX_PRELOADS, own_origin)
         if visit is not None and visit.story is not None:
-            _tell_header(visit.story, preloads, added, view_header)
-        if header:
-            response.headers["Link"] = header
-        registry.set_response_promises(response, added)
-        return added
+            _tell_header(visit.story, preloads, merged.added, view_header)
+        if merged.header:
+            response.headers["Link"] = merged.header
+        registry.set_response_promises(response, merged.added)
 
 
 def _early_values(visit: Visit, view: Callable[..., object], channel: bool) -> list[str]:
@@ -267,7 +270,7 @@ def _early_values(visit: Visit, view: Callable[..., object], channel: bool) -> l
 
 
 def _tell_header(
-    story: Story, preloads: list[Preload], added: list[Preload], view_header: str | None
+    story: Story, preloads: list[Preload], added: tuple[Preload, ...], view_header: str | None
 ) -> None:
     own = {link.url for link in map(parse_link, split_links(view_header or "")) if link}
     for url in own:

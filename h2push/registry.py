@@ -140,6 +140,8 @@ class _PushPromisesAttribute:
         promises = response.__dict__.get(_ATTRIBUTE)
         if promises is None:
             promises = response.__dict__[_ATTRIBUTE] = PushPromises()
+        elif isinstance(promises, tuple):  # what the middleware added, made a set when asked
+            promises = response.__dict__[_ATTRIBUTE] = PushPromises.of(promises)
         return promises
 
     def __set__(self, response: HttpResponseBase, value: Iterable[str | Preload]) -> None:
@@ -154,12 +156,13 @@ def install_response_attribute() -> None:
         HttpResponseBase.push_promises = _PushPromisesAttribute()  # type: ignore[attr-defined]
 
 
-def set_response_promises(response: HttpResponseBase, preloads: Iterable[Preload]) -> None:
-    """Give the response ``preloads`` (each URL once) as its ``push_promises``."""
-    response.__dict__[_ATTRIBUTE] = PushPromises.of(preloads)
+def set_response_promises(response: HttpResponseBase, preloads: tuple[Preload, ...]) -> None:
+    """Give the response ``preloads`` (each URL once) as its ``push_promises``; the
+    set is made if someone reads it (few do, and every page request sets it)."""
+    response.__dict__[_ATTRIBUTE] = preloads
 
 
 def response_promises(response: HttpResponseBase) -> PushPromises | None:
     """The response's own ``push_promises`` if the view used them, without creating them."""
-    promises: PushPromises | None = response.__dict__.get(_ATTRIBUTE)
-    return promises
+    promises: PushPromises | tuple[Preload, ...] | None = response.__dict__.get(_ATTRIBUTE)
+    return PushPromises.of(promises) if isinstance(promises, tuple) else promises

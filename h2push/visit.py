@@ -27,7 +27,7 @@ __all__ = ["Visit", "without_missing_files"]
 logger = logging.getLogger("h2push")
 
 
-@dataclass
+@dataclass(slots=True)
 class Visit:
     """What the middleware found before the view, for its turn after it."""
 

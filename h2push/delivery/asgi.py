@@ -127,7 +127,11 @@ class DeliveryMiddleware:
                 return
             budget = self._budget_for(options.push_budget)
             connection = connection_of(scope)
-            if can_push and budget.claim(connection, target_of(scope)):
+            if (
+                can_push
+                and budget.expects(connection)
+                and budget.claim(connection, target_of(scope))
+            ):
                 # The promised request of one of our pushes: it holds a place in the
                 # connection's budget until it has been answered.
                 try:
@@ -145,7 +149,8 @@ class DeliveryMiddleware:
                 if connection is None and responder.pushed:
                     budget.forget(responder.connection)
         finally:
-            stories.tell(story)
+            if story is not None:
+                stories.tell(story)
 
 
 def _ways(

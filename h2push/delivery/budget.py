@@ -77,6 +77,11 @@ class PushBudget:
         connection's stale promises are let go first, as :meth:`acquire` does)."""
         return self._connection(key).in_flight >= self.limit
 
+    def expects(self, key: Hashable) -> bool:
+        """Whether connection ``key`` has promises not yet claimed."""
+        connection = self._connections.get(key)
+        return connection is not None and bool(connection.promised)
+
     def claim(self, key: Hashable, path: str) -> bool:
         """``True`` if a request for ``path`` is the promised request of a push;
         the caller then calls :meth:`release` once it is answered."""

@@ -43,6 +43,28 @@ def _log_refused_hint(error: Exception) -> None:
 class Responder:
     """One request's pushes and hint: what was pushed, whether the 103 went out."""
 
+    __slots__ = (
+        "_copied",
+        "_send",
+        "budget",
+        "can_hint",
+        "can_push",
+        "connection",
+        "copy_headers",
+        "digest",
+        "digest_changed",
+        "digest_key",
+        "entry_context",
+        "hint_by",
+        "hinted",
+        "host",
+        "pushed",
+        "scheme",
+        "scope",
+        "started",
+        "story",
+    )
+
     def __init__(
         self,
         scope: Scope,
