@@ -127,14 +127,16 @@ class Responder:
                 if self.story is not None:
                     _record_hint(self.story, link_values, links)
 
-    async def _send_push(self, message: Message) -> None:
-        # Hypercorn starts the promised request's task inside this send, so the task
+    async def _send_pushes(self, messages: list[Message]) -> None:
+        # Hypercorn starts each promised request's task inside its send, so the task
         # copies the context send runs in. Sent from the app's context, it would take
         # the app's per-request state along (Django's ThreadSensitiveContext: the
         # page's one sync thread, busy with a sync view); sent from the context the
         # request arrived with, it starts as a request read from the client does.
+        # One task sends the page's promises, in order.
         async def send() -> None:
-            await self._send(message)
+            for message in messages:
+                await self._send(message)
 
         assert self.entry_context is not None  # made for a request that can be pushed to
         await asyncio.create_task(send(), context=self.entry_context.copy())
@@ -189,7 +191,8 @@ class Responder:
     async def _push(self, paths: Iterable[str]) -> set[str]:
         """Push each path not pushed yet; returns those the digest says the client has."""
         skipped: set[str] = set()
-        copied = self.copied
+        promised: list[str] = []
+        copied = self.copied  # may find the promises too large to send: no push then
         for path in paths:
             if not self.can_push:
                 break
@@ -205,11 +208,16 @@ class Responder:
                 self._record(path, Fate.OVER_BUDGET)
                 continue
             self.pushed.add(path)
-            await self._send_push({"type": PUSH_EXTENSION, "path": path, "headers": copied})
-            self._record(path, Fate.PUSHED)
+            promised.append(path)
             if self.digest is not None:
                 self.digest.append(entry)
                 self.digest_changed = True
+        if promised:
+            await self._send_pushes(
+                [{"type": PUSH_EXTENSION, "path": path, "headers": copied} for path in promised]
+            )
+            for path in promised:
+                self._record(path, Fate.PUSHED)
         return skipped
 
 
