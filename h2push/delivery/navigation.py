@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-__all__ = ["wants_hints"]
+__all__ = ["serves_navigation", "wants_hints"]
 
 
 def wants_hints(headers: Iterable[tuple[bytes, bytes]]) -> bool:
@@ -15,10 +15,10 @@ def wants_hints(headers: Iterable[tuple[bytes, bytes]]) -> bool:
     another HTTP/2 client) gets it too. A ``fetch()`` or an iframe would only waste
     it.
     """
-    mode = dest = None
-    for name, value in headers:
-        if name == b"sec-fetch-mode":
-            mode = value
-        elif name == b"sec-fetch-dest":
-            dest = value
+    fields = dict(headers)
+    return serves_navigation(fields.get(b"sec-fetch-mode"), fields.get(b"sec-fetch-dest"))
+
+
+def serves_navigation(mode: bytes | None, dest: bytes | None) -> bool:
+    """:func:`wants_hints` for a request's ``Sec-Fetch-Mode`` and ``Sec-Fetch-Dest``."""
     return mode in (None, b"navigate") and dest in (None, b"document")
