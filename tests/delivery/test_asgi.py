@@ -598,3 +598,14 @@ def test_404_is_not_pushed() -> None:
     response = client.get("/no-such-page/")
     assert response.status == 404
     assert client.push_promises == []
+
+
+def test_options_are_read_once_and_again_after_a_settings_change() -> None:
+    middleware = H2PushMiddleware(page_app())
+    first = middleware.options()
+    assert middleware.options() is first  # not read again on every request
+    with override_settings(H2PUSH_ENABLED=False, H2PUSH_PUSH_BUDGET=4):
+        changed = middleware.options()
+        assert changed.push is False and changed.push_budget == 4
+        assert middleware.budget.limit == 4
+    assert middleware.options().push is True and middleware.options().push_budget == 32

@@ -258,3 +258,25 @@ def test_promised_requests_answered_in_turn_keep_pushes_flowing() -> None:
         runs = _run(pages())
     assert [len(run.pushed) for run in runs] == [2] * 20
     assert connection.max_in_flight == 2
+
+
+def test_is_full_and_expects_follow_the_promises() -> None:
+    budget = PushBudget(2)
+    assert not budget.is_full("c") and not budget.expects("c")
+    assert budget.acquire("c", "/a") and budget.acquire("c", "/b")
+    assert budget.is_full("c") and budget.expects("c")
+    assert not budget.expects("other")
+    assert budget.claim("c", "/a") and budget.claim("c", "/b")
+    # Claimed, not yet answered: still full, but nothing more to claim.
+    assert budget.is_full("c") and not budget.expects("c")
+    budget.release("c")
+    assert not budget.is_full("c")
+
+
+def test_is_full_lets_an_idle_connections_stale_promises_go() -> None:
+    clock = Clock()
+    budget = PushBudget(1, idle_after=60, clock=clock)
+    assert budget.acquire("c", "/never-requested")
+    assert budget.is_full("c")
+    clock.now += 61
+    assert not budget.is_full("c")

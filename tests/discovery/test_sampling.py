@@ -217,3 +217,15 @@ def test_an_unreadable_stylesheet_costs_its_fonts_only(
     assert urls(found) == ["/static/site.css", "/static/a.js"]
     messages = [record.getMessage() for record in caplog.records if record.name == "h2push"]
     assert len(messages) == 1 and "reading a stylesheet" in messages[0]
+
+
+def test_the_charset_is_asked_for_only_when_the_page_is_parsed(spy: Spy) -> None:
+    asked: list[int] = []
+
+    def charset() -> str:
+        asked.append(1)
+        return "utf-8"
+
+    for _ in range(5):
+        assert urls(discover("charset-route", CSS, charset, "/static/")) == ["/static/a.css"]
+    assert spy.calls == 1 and len(asked) == 1

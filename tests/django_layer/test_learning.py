@@ -337,3 +337,61 @@ def test_the_gated_order_holds_for_a_cache_learned_route() -> None:
     assert run.status == 200
     assert run.hints == [[CSS]]
     assert run.log.index("http.response.early_hint") < run.log.index("view entered")
+
+
+# --- the per-route caches ---------------------------------------------------------------
+
+
+def resolved(host: str, path: str = "/early/learn/", secure: bool = False) -> Any:
+    """A request as the middleware sees it before the view: its URL resolved."""
+    from django.urls import resolve
+
+    request_ = RequestFactory().get(path, HTTP_HOST=host, secure=secure)
+    request_.resolver_match = resolve(path)
+    return request_
+
+
+@override_settings(ALLOWED_HOSTS=[".example.test"])
+def test_route_and_origin_follow_the_host_and_scheme() -> None:
+    route, origin = learning.route_and_origin(resolved("www.example.test"))
+    assert route is not None and route.startswith(".example.test ")
+    assert origin == "http://www.example.test"
+    # The same route from another allowed host shares its key, not its origin.
+    assert learning.route_and_origin(resolved("Shop.Example.test:8443", secure=True)) == (
+        route,
+        "https://shop.example.test:8443",
+    )
+
+
+@override_settings(ALLOWED_HOSTS=["good.test"])
+def test_a_host_django_refuses_is_refused_every_time_and_never_kept() -> None:
+    from django.core.exceptions import DisallowedHost
+
+    for _ in range(2):
+        with pytest.raises(DisallowedHost):
+            learning.route_and_origin(resolved("evil.test"))
+    with override_settings(ALLOWED_HOSTS=["good.test", "evil.test"]):
+        assert learning.route_and_origin(resolved("evil.test"))[1] == "http://evil.test"
+    # And a host allowed a moment ago is refused once the setting no longer names it.
+    with pytest.raises(DisallowedHost):
+        learning.route_and_origin(resolved("evil.test"))
+
+
+@override_settings(ALLOWED_HOSTS=[".example.test"])
+def test_hosts_an_attacker_varies_never_grow_the_cache_past_its_bound() -> None:
+    for number in range(learning._MAX_ROUTE_ORIGINS + 50):
+        learning.route_and_origin(resolved(f"h{number}.example.test"))
+    assert len(learning._route_origins) <= learning._MAX_ROUTE_ORIGINS
+
+
+def test_next_entry_sees_a_new_static_url() -> None:
+    from h2push.preload import Preload
+
+    used = (Preload("/static/css/base.css"),)
+    seen = learning.Learned((CSS,), (CSS,))
+    assert learning.next_entry(seen, used, 16) is None  # nothing changed
+    with override_settings(STATIC_URL="/assets/"):
+        # The same page under another STATIC_URL names no static file: it teaches
+        # nothing, and the entry forgets what it saw.
+        assert learning.next_entry(seen, used, 16) == learning.Learned((), ())
+    assert learning.next_entry(learning.Learned(), used, 16) == learning.Learned((), (CSS,))

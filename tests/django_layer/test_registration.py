@@ -650,3 +650,15 @@ def test_no_leak_between_concurrent_wsgi_requests_in_threads() -> None:
             f"</static/{name}/first.css>; rel=preload; as=style",
             f"</static/{name}/second.js>; rel=preload; as=script",
         ]
+
+
+def test_the_middlewares_promises_become_a_set_when_read() -> None:
+    response = HttpResponse()
+    registry.set_response_promises(response, (Preload("/static/css/base.css"),))
+    promises = response.push_promises  # type: ignore[attr-defined]
+    assert isinstance(promises, PushPromises)
+    promises.add("/static/js/app.js")
+    after = response.push_promises  # type: ignore[attr-defined]
+    assert list(after) == ["/static/css/base.css", "/static/js/app.js"]
+    own = registry.response_promises(response)
+    assert own is not None and list(own) == ["/static/css/base.css", "/static/js/app.js"]
