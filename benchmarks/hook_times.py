@@ -27,7 +27,7 @@ __all__ = ["install", "print_hooks", "reset"]
 STEPS = (
     ("h2push.middleware", "PreloadMiddleware.before_view", "before the view (with the early send)"),
     ("h2push.visit", "Visit.begin", "  Visit.begin: host, route key, origin"),
-    ("h2push.learning", "read", "  learning.read"),
+    ("h2push.learning", "read_in_process", "  learning.read_in_process"),
     ("h2push.visit", "Visit.early_values", "  Visit.early_values"),
     ("h2push.middleware", "PreloadMiddleware.after_view", "after the view"),
     ("h2push.middleware", "without_missing_files", "  without_missing_files"),

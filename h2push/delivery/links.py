@@ -77,7 +77,13 @@ def early_hint_links(link_values: Iterable[str], scope: Scope) -> list[bytes]:
 
 def hint_links(link_values: Iterable[str], scheme: str, host: str | None) -> list[bytes]:
     """:func:`early_hint_links` for a request of this scheme and ``Host``."""
-    return [value.encode() for value in early_hint_values(link_values, scheme, host)]
+    return list(_encoded_hints(tuple(link_values), scheme, host))
+
+
+# A route's 103 carries the same values every time: encode them once.
+@lru_cache(maxsize=1024)
+def _encoded_hints(values: tuple[str, ...], scheme: str, host: str | None) -> tuple[bytes, ...]:
+    return tuple(value.encode() for value in early_hint_values(values, scheme, host))
 
 
 def mark_nopush(
