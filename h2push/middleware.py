@@ -49,14 +49,15 @@ def merge_preload_links(
     preload on another origin than ``own_origin`` is preceded by a ``preconnect``
     to that origin. Returns the new header value and the preloads that were added.
     """
-    merged = _merged(header, tuple(preloads), cap, own_origin)
+    merged = _merge(header, tuple(preloads), cap, own_origin)
     return merged.header, list(merged.added)
 
 
-def _merged(
+def _merge(
     header: str | None, preloads: tuple[Preload, ...], cap: int, own_origin: str | None
 ) -> _Merged:
-    merged = _merge(header, preloads, cap, own_origin)
+    """:func:`merge_preload_links`' work, its log lines written on every call."""
+    merged = _merge_once(header, preloads, cap, own_origin)
     if merged.too_long or merged.over_cap:
         for url in merged.too_long:
             logger.debug("Preload of a %d-character URL dropped: too long.", len(url))
@@ -75,7 +76,7 @@ class _Merged(NamedTuple):
 # A route's pages merge the same preloads into the same view header over and over:
 # the result is worked out once (preloads are shared objects, cheap to compare).
 @lru_cache(maxsize=1024)
-def _merge(
+def _merge_once(
     header: str | None, preloads: tuple[Preload, ...], cap: int, own_origin: str | None
 ) -> _Merged:
     values = list(split_links(header)) if header else []
@@ -249,7 +250,7 @@ class PreloadMiddleware:
         if own_origin is None and any(p.origin for p in preloads):
             own_origin = learning.request_origin(request)
         view_header = response.headers.get("Link")
-        merged = _merged(view_header, tuple(preloads), conf.H2PUSH_MAX_PRELOADS, own_origin)
+        merged = _merge(view_header, tuple(preloads), conf.H2PUSH_MAX_PRELOADS, own_origin)
         if visit is not None and visit.story is not None:
             _tell_header(visit.story, preloads, merged.added, view_header)
         if merged.header:
@@ -260,8 +261,7 @@ class PreloadMiddleware:
 def _early_values(visit: Visit, view: Callable[..., object], channel: bool) -> list[str]:
     """What goes out early, if anything: nothing for a route too fast to gain."""
     if not visit.worth_hinting:
-        if visit.story is not None:
-            visit.note(Reason.FAST_VIEW)
+        visit.note(Reason.FAST_VIEW)
         return []
     values = visit.early_values(view)
     if not channel:
