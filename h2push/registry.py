@@ -137,11 +137,9 @@ class _PushPromisesAttribute:
     def __get__(self, response: HttpResponseBase | None, owner: type) -> Any:
         if response is None:
             return self
-        promises = response.__dict__.get(_ATTRIBUTE)
+        promises = response_promises(response)
         if promises is None:
             promises = response.__dict__[_ATTRIBUTE] = PushPromises()
-        elif isinstance(promises, tuple):  # what the middleware added, made a set when asked
-            promises = response.__dict__[_ATTRIBUTE] = PushPromises.of(promises)
         return promises
 
     def __set__(self, response: HttpResponseBase, value: Iterable[str | Preload]) -> None:
@@ -165,4 +163,6 @@ def set_response_promises(response: HttpResponseBase, preloads: tuple[Preload, .
 def response_promises(response: HttpResponseBase) -> PushPromises | None:
     """The response's own ``push_promises`` if the view used them, without creating them."""
     promises: PushPromises | tuple[Preload, ...] | None = response.__dict__.get(_ATTRIBUTE)
-    return PushPromises.of(promises) if isinstance(promises, tuple) else promises
+    if isinstance(promises, tuple):  # what the middleware added, made a set when asked
+        promises = response.__dict__[_ATTRIBUTE] = PushPromises.of(promises)
+    return promises
