@@ -1,23 +1,46 @@
 #!/usr/bin/env bash
-# Installs what h2push's demo and tests need: the Debian packages named as arguments
-# (scripts/test.sh names Chromium, nghttp2-client, redis-server and Caddy) and a
-# virtualenv in .venv.
-# Safe to run again: it only installs what is missing.
+# Installs what h2push's demo and tests need, from locked versions:
+# - with --debian, the Debian packages of requirements/debian.txt (the browser, nghttp2,
+#   Redis and Caddy the tests drive);
+# - a virtualenv in .venv with h2push (editable) and the exact Python packages of
+#   requirements/main.txt.
+# Safe to run again: it installs only what is missing or what the locks changed.
+# The locks are refreshed with scripts/lock.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-want_debian=("$@")
-missing=()
-for package in "${want_debian[@]}"; do
-    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
-done
-if ((${#missing[@]})); then
-    sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    echo "Installing Debian packages: ${missing[*]}"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+apt_updated=""
+apt_install() {
+    if [ -z "$apt_updated" ]; then
+        $sudo apt-get update -qq
+        apt_updated=1
+    fi
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# The locked Debian packages: each at its version, or Debian's current one (said in
+# one line) where the mirror has dropped the locked version.
+install_debian_lock() {
+    local wanted=() line name version
+    while read -r line; do
+        [[ -z $line || $line == \#* ]] && continue
+        name=${line%%=*}
+        version=${line#*=}
+        [ "$(dpkg-query -W -f='${Status} ${Version}' "$name" 2>/dev/null)" = "install ok installed $version" ] ||
+            wanted+=("$name=$version")
+    done <requirements/debian.txt
+    ((${#wanted[@]})) || return 0
+    echo "Installing Debian packages: ${wanted[*]}"
+    if ! apt_install "${wanted[@]}" 2>/dev/null; then
+        echo "Debian no longer offers every locked version; installing its current ones" \
+            "(refresh requirements/debian.txt with scripts/lock.sh)"
+        apt_install "${wanted[@]%%=*}"
+    fi
+}
+
+[ "${1:-}" = "--debian" ] && install_debian_lock
 
 python=${PYTHON:-python3.11}
 command -v "$python" >/dev/null || python=python3
@@ -25,18 +48,16 @@ if [ ! -x .venv/bin/python ]; then
     if ! "$python" -m venv .venv 2>/dev/null; then
         # Debian splits venv (and the ensurepip it needs) out of its Python.
         rm -rf .venv
-        sudo=""
-        [ "$(id -u)" -eq 0 ] || sudo="sudo"
-        $sudo apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-venv >/dev/null
+        apt_install python3-venv
         "$python" -m venv .venv
     fi
 fi
-# Reinstall only when the project's requirements changed since the last install.
+# Reinstall only when the lock or the project's metadata changed since the last install.
 stamp=.venv/.installed-from
-wanted=$(sha256sum pyproject.toml | cut -d' ' -f1)
+wanted=$(cat requirements/main.txt pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
-    .venv/bin/python -m pip install -q --upgrade pip
-    .venv/bin/python -m pip install -q -e ".[dev]"
+    echo "== Installing the locked Python packages (requirements/main.txt) in .venv"
+    .venv/bin/python -m pip install -q -r requirements/main.txt
+    .venv/bin/python -m pip install -q --no-deps -e .
     echo "$wanted" >"$stamp"
 fi

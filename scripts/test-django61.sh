@@ -5,13 +5,12 @@
 # Without one it says so in one line and exits 0: the main run (Django 5.2 on
 # Python 3.11, in scripts/test.sh) still decides. Extra arguments go to pytest; when
 # they name test files or folders, those replace the default set.
-# Safe to run again: the virtualenv is kept, and pip runs only when pyproject.toml
-# changed since the last install.
+# Safe to run again: the virtualenv is kept, and pip runs only when the lock
+# (requirements/django61.txt) or pyproject.toml changed since the last install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 venv=.venv-django61
-django="Django>=6.1,<6.2"
 paths=(tests/core tests/django_layer tests/delivery tests/discovery tests/server tests/probe tests/e2e)
 
 # A usable interpreter runs, is 3.12 or newer, and has the venv module (a pyenv
@@ -48,12 +47,11 @@ else
 fi
 
 stamp="$venv/.installed-from"
-wanted="$(sha256sum pyproject.toml | cut -d' ' -f1) $django"
+wanted=$(cat requirements/django61.txt pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
-    echo "== Installing h2push[test] and $django in $venv ($("$python" --version))"
-    "$python" -m pip install -q --upgrade pip
-    # import-linter: tests/core checks the import contracts with it.
-    "$python" -m pip install -q -e ".[test]" "$django" "import-linter>=2.1"
+    echo "== Installing the locked Python packages (requirements/django61.txt) in $venv ($("$python" --version))"
+    "$python" -m pip install -q -r requirements/django61.txt
+    "$python" -m pip install -q --no-deps -e .
     echo "$wanted" >"$stamp"
 fi
 

@@ -151,12 +151,12 @@ def http1_client(server: ServerProcess, *, port: int | None = None, tls: bool = 
     return get
 
 
-def h2_client(server: ServerProcess, *, body: bytes = b"", timeout: float = TIMEOUT) -> Get:
-    """Each request on a new HTTP/2 connection. ``body``: see the Uvicorn tests."""
+def h2_client(server: ServerProcess, *, timeout: float = TIMEOUT) -> Get:
+    """Each request on a new HTTP/2 connection."""
 
     def get(path: str, headers: dict[str, str] | None = None) -> Seen:
         with H2Connection(server.host, server.port, verify=False, timeout=timeout) as conn:
-            exchange = conn.request(path, headers=headers, body=body)
+            exchange = conn.request(path, headers=headers)
         seen = Seen.from_exchange(exchange)
         assert len(seen.hints) <= 1, seen.describe  # never two 103s for one request
         return seen
@@ -313,36 +313,29 @@ def uvicorn_h2(servers: Servers, dev_cert_pair: tuple[Path, Path]) -> ServerProc
     return servers.start("uvicorn-h2", argv, port=port)
 
 
-# Uvicorn 0.54 with zttp 0.0.35 never hands the app the request of a stream whose
-# HEADERS frame ends it (every GET a browser sends): zttp reports that end as
-# ``Request.end_stream``, Uvicorn waits for an ``EndOfMessage`` event that does not
-# come, and Django's handler waits in ``receive()`` until the client goes away. A
-# request that ends with a DATA frame is delivered, so these tests send the GET with
-# a one-byte body (Django ignores it) to reach the part that is h2push's.
-UVICORN_BODY = b"-"
+# Every GET a browser sends ends the stream with its HEADERS frame. Uvicorn 0.54 with
+# zttp 0.0.35 never handed such a request to the app; 0.55 does (the lock holds
+# 0.55 or later), so these requests go out exactly as a browser's would: no body.
 
 
 @pytest.mark.parametrize("view", ["sync", "async"])
 def test_uvicorn_h2_hints_before_the_view_ends(uvicorn_h2: ServerProcess, view: str) -> None:
-    seen = h2_client(uvicorn_h2, body=UVICORN_BODY)(f"/servers/{view}/?ms={VIEW_MS}")
+    seen = h2_client(uvicorn_h2)(f"/servers/{view}/?ms={VIEW_MS}")
     assert_hinted_early(seen, TWO_ASSETS, f"Uvicorn HTTP/2, {view} view")
 
 
 def test_uvicorn_h2_sends_one_103_with_all_links(uvicorn_h2: ServerProcess) -> None:
-    get = h2_client(uvicorn_h2, body=UVICORN_BODY)
+    get = h2_client(uvicorn_h2)
     assert_one_103_with_all_links(get, "Uvicorn HTTP/2")
     assert_not_hinted(get("/servers/async/", FETCH), TWO_ASSETS)
     assert_quiet(uvicorn_h2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ProbeTimeout,
-    reason="Uvicorn 0.54 + zttp 0.0.35: a GET whose HEADERS frame ends the stream never "
-    "reaches the app's receive() (no EndOfMessage event); remove this mark once it does",
-)
 def test_uvicorn_h2_answers_a_get_without_a_body(uvicorn_h2: ServerProcess) -> None:
-    seen = h2_client(uvicorn_h2, timeout=1.0)(f"/servers/async/?ms={SHORT_MS}")
+    """The request a browser sends (HEADERS with END_STREAM, no DATA frame) is
+    answered: the page, and the 103 before it."""
+    seen = h2_client(uvicorn_h2, timeout=5.0)(f"/servers/async/?ms={SHORT_MS}", NAVIGATION)
+    assert seen.status == 200, seen.describe
     assert seen.hints == [TWO_ASSETS], seen.describe
 
 
