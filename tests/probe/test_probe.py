@@ -601,3 +601,42 @@ def test_command_refused_port_exits_1_without_traceback() -> None:
         f"CommandError: connection refused by 127.0.0.1:{port}"
     ]
     assert result.stdout == ""
+
+
+# ------------------------------------------------------------ the console script
+
+
+def run_console_script(*args: str) -> subprocess.CompletedProcess[str]:
+    """``h2probe`` as installed next to this interpreter, run outside any Django
+    project: no settings module, a folder with no manage.py."""
+    script = Path(sys.executable).with_name("h2probe")
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    return subprocess.run(
+        [str(script), *args], cwd="/", env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_console_script_prints_what_the_command_prints(server: Server) -> None:
+    result = run_console_script(server.url("/"))
+    assert result.returncode == 0, result.stderr
+    assert "HEADERS 103 (Early Hints)" in result.stdout
+    assert "PUSH_PROMISE /static/a.css" in result.stdout
+    assert "Response: 200" in result.stdout
+    # The same report as the command's: its summary sections match, times aside
+    # (frames of different streams may interleave differently from run to run).
+    assert _sections(result.stdout) == _sections(run_probe(server.url("/")))
+
+
+def _sections(report: str) -> list[str]:
+    tail = report[report.index("Early hints:") :]
+    return sorted(re.sub(r"\d+\.\d ms", "T", line) for line in tail.splitlines())
+
+
+def test_console_script_refused_port_is_one_line_and_exit_1() -> None:
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+        result = run_console_script(f"https://127.0.0.1:{port}/")
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [f"h2probe: connection refused by 127.0.0.1:{port}"]
+    assert result.stdout == ""
