@@ -11,24 +11,44 @@ Like Quart's test client it records what the server pushed::
 
 ``push_promises`` and ``early_hints`` gather across the client's requests; build a
 new client (or call :meth:`H2TestClient.clear`) for a fresh record.
+
+:func:`teach` (:func:`ateach` in async tests) requests a page as many times as
+h2push needs to learn its route, so that the test's own request of it is hinted::
+
+    teach(client, "/")
+    response = client.get("/")  # the route's assets are in its Link header
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from asgiref.sync import async_to_sync
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 
+from h2push.conf import conf
 from h2push.contract import EARLY_HINT_EXTENSION, PUSH_EXTENSION, ASGIApp, Message, Scope
 from h2push.wiring import django_application
 
-__all__ = ["H2TestClient", "H2TestResponse", "default_application"]
+if TYPE_CHECKING:  # the helpers take Django's test clients, but never need to import them
+    from django.http import HttpResponseBase
+    from django.test import AsyncClient, Client
+
+__all__ = [
+    "PAGES_TO_LEARN",
+    "H2TestClient",
+    "H2TestResponse",
+    "ateach",
+    "default_application",
+    "teach",
+]
 
 HTTP2_EXTENSIONS = (PUSH_EXTENSION, EARLY_HINT_EXTENSION, "http.response.trailers")
 # Each client is its own connection, as the push budget tells connections apart
@@ -221,3 +241,75 @@ def _response_from(messages: list[Message]) -> H2TestResponse:
     content = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
     headers = [(k.decode().lower(), v.decode()) for k, v in start.get("headers", ())]
     return H2TestResponse(start["status"], headers, content, messages)
+
+
+#: The pages of a route h2push must see before it hints the route's assets: a link
+#: is learned once two consecutive pages had it (:meth:`h2push.learning.Learned.observe`),
+#: so that one request alone never decides what the next visitor is hinted.
+PAGES_TO_LEARN = 2
+
+
+def teach(
+    client: Client | H2TestClient, path: str, *, headers: Mapping[str, str] | None = None
+) -> None:
+    """Request ``path`` with ``client`` (Django's test client or an
+    :class:`H2TestClient`) as many times as h2push needs to learn its route, so
+    that the next request of any URL of the route, by any client of this process,
+    is hinted what these pages had in common, whatever was learned before.
+
+    The teaching requests leave no trace in an :class:`H2TestClient`'s
+    ``push_promises`` or ``early_hints``. Raises :exc:`AssertionError` if the page
+    cannot teach: learning is off, or the answer is not a ``200`` HTML page.
+    """
+    _can_learn(path)
+    with _unrecorded(client):
+        for _ in range(PAGES_TO_LEARN):
+            _taught(path, client.get(path, headers=headers))
+
+
+async def ateach(
+    client: AsyncClient | H2TestClient, path: str, *, headers: Mapping[str, str] | None = None
+) -> None:
+    """:func:`teach` for async tests, with Django's ``AsyncClient`` or an
+    :class:`H2TestClient` (whose requests are then awaited)."""
+    _can_learn(path)
+    with _unrecorded(client):
+        for _ in range(PAGES_TO_LEARN):
+            if isinstance(client, H2TestClient):
+                _taught(path, await client.arequest("GET", path, headers=headers))
+            else:
+                _taught(path, await client.get(path, headers=headers))
+
+
+def _can_learn(path: str) -> None:
+    if not conf.H2PUSH_LEARN:
+        raise AssertionError(f"Cannot teach {path}: H2PUSH_LEARN is off, so nothing is learned.")
+
+
+def _taught(path: str, response: HttpResponseBase | H2TestResponse) -> None:
+    """Fail where the page taught nothing: the rule is
+    :func:`h2push.learning.is_learnable`'s (the request is a GET)."""
+    if isinstance(response, H2TestResponse):
+        status, content_type = response.status, response.header("content-type")
+    else:
+        status, content_type = response.status_code, response.headers.get("Content-Type")
+    if status != 200 or not (content_type or "").startswith("text/html"):
+        raise AssertionError(
+            f"Cannot teach {path}: it answered {status} ({content_type or 'no Content-Type'}), "
+            "and only a 200 HTML page teaches its route."
+        )
+
+
+@contextmanager
+def _unrecorded(client: object) -> Iterator[None]:
+    """Keep an :class:`H2TestClient`'s record as it was: a test asserts on what its
+    own requests were pushed and hinted, not on the teaching ones'."""
+    if not isinstance(client, H2TestClient):
+        yield
+        return
+    pushes, hints = len(client.push_promises), len(client.early_hints)
+    try:
+        yield
+    finally:
+        del client.push_promises[pushes:]
+        del client.early_hints[hints:]
