@@ -11,6 +11,7 @@ neither layer, and nothing of Django.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
@@ -124,7 +125,8 @@ class Story:
         return None if at is None else (at - self.started) * 1000
 
     def summary(self) -> str:
-        """One line: each link with its source and fates, then the reasons."""
+        """One line: the request and the process that answered it, each link with
+        its source and fates, then the reasons."""
         sources, fates = self.sources(), self.fates()
         links = [
             f"{url} [{sources.get(url, '?')}: {', '.join(fates.get(url, [])) or 'nothing'}]"
@@ -132,7 +134,11 @@ class Story:
         ]
         timing = f"103 at {self.ms(self.hint_at):.1f} ms; " if self.hint_at else ""
         view = self._view_times()
-        return f"{self.method} {self.path}: {timing}{view}{'; '.join(links) or 'no links'}" + (
+        # Each worker of a multi-process server learns, times and discovers on its
+        # own (unless H2PUSH_LEARN_CACHE is shared): the pid says whose memory
+        # answered. Read now, not at import: a preforking server forks after that.
+        request = f"{self.method} {self.path} (pid {os.getpid()})"
+        return f"{request}: {timing}{view}{'; '.join(links) or 'no links'}" + (
             f" | {'; '.join(self.reasons)}" if self.reasons else ""
         )
 

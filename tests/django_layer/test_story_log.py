@@ -11,6 +11,7 @@ building its clients.
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from collections.abc import Iterator
 from http.cookies import SimpleCookie
@@ -85,7 +86,7 @@ def one_line(caplog: pytest.LogCaptureFixture) -> str:
 def test_a_new_route_says_nothing_was_learned_yet(caplog: pytest.LogCaptureFixture) -> None:
     page(client(caplog), learn_query("css/base.css"))
     line = one_line(caplog)
-    assert line.startswith("GET /early/learn/: ")
+    assert line.startswith(f"GET /early/learn/ (pid {os.getpid()}): ")
     assert Reason.NEW_ROUTE in line
     assert f"{CSS_PATH} [registered: {Fate.LINK_HEADER}, {Fate.PUSHED}]" in line
 
