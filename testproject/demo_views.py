@@ -12,10 +12,11 @@ import asyncio
 import ipaddress
 import tempfile
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
 
 from h2push.probe import Exchange, H2Connection, ProbeError
 from h2push.probe.waterfall import WaterfallUnavailable, draw_waterfall
@@ -53,7 +54,7 @@ async def waterfall(request: HttpRequest) -> HttpResponse:
     address = _loopback_address(request)
     if address is None:
         return _text("The waterfall probes this server over loopback only.", 403)
-    path = _probed_path(request.GET.get("path") or "/", request.path)
+    path = _probed_path(request.GET.get("path") or "/")
     if path is None:
         return _text("path= must be a path of this site (not the waterfall's own).", 400)
     try:
@@ -86,14 +87,23 @@ def _loopback_address(request: HttpRequest) -> tuple[str, int] | None:
     return (str(address), port) if address.is_loopback else None
 
 
-def _probed_path(path: str, own_path: str) -> str | None:
+def _probed_path(path: str) -> str | None:
     """``path`` if it is a printable path of this site other than the waterfall's."""
     if len(path) > MAX_PATH_LENGTH or not path.startswith("/") or path.startswith("//"):
         return None
     if not (path.isascii() and path.isprintable()) or " " in path or "\\" in path:
         return None
     # Drawing the waterfall of the waterfall would probe itself, again and again.
-    return None if urlsplit(path).path == own_path else path
+    # The path is resolved as Django will resolve the probe's request (percent-escapes
+    # decoded once), so no spelling of this view's URL gets through.
+    return None if _serves_waterfall(unquote(urlsplit(path).path)) else path
+
+
+def _serves_waterfall(path: str) -> bool:
+    try:
+        return resolve(path).func is waterfall
+    except Resolver404:
+        return False
 
 
 def _probe(host: str, port: int, authority: str, path: str) -> Exchange:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 import pytest
 from django.test import Client
@@ -103,8 +104,12 @@ def test_the_explaining_script_is_never_hinted(server: ServerProcess) -> None:
 
 @pytest.mark.e2e
 def test_paths_that_are_not_the_sites_are_refused(server: ServerProcess) -> None:
-    for path in ["/waterfall.svg", "//example.com/", "https://example.com/", "slow/", "/a b"]:
-        answer = get(server, f"/waterfall.svg?path={path.replace(' ', '%20')}")
+    refused = ["/waterfall.svg", "//example.com/", "https://example.com/", "slow/", "/a b"]
+    # The waterfall's own URL with percent-escapes, which the probed server decodes:
+    # each would have the probe draw the waterfall of a waterfall, and so on.
+    refused += ["/%77aterfall.svg?path=/", "/waterfall%2Esvg", "/w%61terfall.svg?path=/slow/"]
+    for path in refused:
+        answer = get(server, f"/waterfall.svg?path={quote(path, safe='/')}")
         assert answer.status == 400, path
     # A missing path= draws the home page.
     assert get(server, "/waterfall.svg").status == 200
