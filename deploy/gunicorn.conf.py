@@ -17,6 +17,8 @@ runs this very file:
 - ``WEB_CONCURRENCY``: worker processes (default: CPUs available + 1).
 - ``GUNICORN_THREADS``: threads per worker (default 4).
 - ``FORWARDED_ALLOW_IPS``: the proxy's addresses (default: loopback).
+- ``GUNICORN_CONTROL_SOCKET``: a path of this site's own for the control socket that
+  ``gunicornc`` talks to (default: no control socket; see below).
 """
 
 import os
@@ -66,3 +68,16 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 errorlog = "-"
 accesslog = None
 loglevel = "info"
+
+# Gunicorn 25.1 and later open a control socket for ``gunicornc`` by default, at one
+# path per user ($XDG_RUNTIME_DIR/gunicorn.ctl, else ~/.gunicorn/gunicorn.ctl), not one
+# per instance. Every Gunicorn that user starts (another site, a second copy of this
+# one) deletes the socket already there and binds its own, so ``gunicornc`` reaches
+# whichever started last: a ``reload`` or ``shutdown`` meant for one site lands on
+# another. Off unless GUNICORN_CONTROL_SOCKET names a path for this instance alone
+# (e.g. /run/mysite/gunicorn.ctl, in a folder only this site's user can enter).
+control_socket_path = os.environ.get("GUNICORN_CONTROL_SOCKET")
+if control_socket_path:
+    control_socket = control_socket_path
+else:
+    control_socket_disable = True

@@ -9,12 +9,15 @@ Caddy (end-to-end and browser) start them here::
     stack.access_log()                                    # Caddy's JSON lines so far
     stack.stop()
 
+    gunicorn = start_gunicorn(workdir, env, workers=3)     # Gunicorn alone
+
 What differs from a site is only what ``deploy/`` reads from the environment: the site
 is ``https://127.0.0.1:PORT`` with a certificate the test made, both servers listen on
 loopback ports of their own, static files are collected into the test's folder,
 Gunicorn runs one worker (the in-process learned store is then the same for every
 request, so "learned after two pages" is deterministic) and each process gets a
-private ``HOME`` (Gunicorn's control socket, Caddy's data and config folders).
+private ``HOME`` (Caddy's data and config folders; the shipped Gunicorn configuration
+opens no control socket).
 
 Debian's ``caddy`` package is needed (``scripts/test.sh`` installs it); it is run
 directly, never as a system service.
@@ -27,7 +30,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -167,19 +170,29 @@ def _env(home: Path, static_root: Path, extra: dict[str, str] | None = None) -> 
 
 
 def _start_gunicorn(workdir: Path, home: Path, static_root: Path, worker: Worker) -> ServerProcess:
+    env = _env(
+        home, static_root, {"H2PUSH_TEST_INFORMATIONAL": "1" if worker.informational else "0"}
+    )
+    return start_gunicorn(workdir, env, worker=worker)
+
+
+def start_gunicorn(
+    workdir: Path, env: Mapping[str, str], *, worker: Worker = WSGI_WORKER, workers: int = 1
+) -> ServerProcess:
+    """Gunicorn from ``deploy/gunicorn.conf.py`` as shipped, with ``workers`` worker
+    processes, on a free loopback port, in the environment ``env`` (which names the
+    settings); output in ``workdir/logs``. Returns once it listens: its workers may
+    still be loading Django."""
+
     def prepare() -> tuple[int, list[str], dict[str, str]]:
         port = find_free_port()
-        env = _env(
-            home,
-            static_root,
-            {
-                "GUNICORN_BIND": f"127.0.0.1:{port}",
-                "WEB_CONCURRENCY": "1",
-                "H2PUSH_TEST_INFORMATIONAL": "1" if worker.informational else "0",
-            },
-        )
+        full_env = {
+            **env,
+            "GUNICORN_BIND": f"127.0.0.1:{port}",
+            "WEB_CONCURRENCY": str(workers),
+        }
         argv = [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), *worker.args]
-        return port, [*argv, worker.application], env
+        return port, [*argv, worker.application], full_env
 
     return _start_retrying("gunicorn", workdir, prepare)
 
