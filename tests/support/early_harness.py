@@ -144,9 +144,13 @@ class FakeConnection:
         self.promised += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         if self.follow_promises:
-            task = asyncio.get_running_loop().create_task(self._promised(message))
-            self.tasks.add(task)
-            task.add_done_callback(self.tasks.discard)
+            self.track(asyncio.get_running_loop().create_task(self._promised(message)))
+
+    def track(self, task: asyncio.Task[None]) -> asyncio.Task[None]:
+        """Count ``task`` (a promised request) among those :meth:`drain` waits for."""
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return task
 
     async def _promised(self, message: dict[str, Any]) -> None:
         headers = {k.decode(): v.decode() for k, v in message["headers"]}
@@ -158,6 +162,15 @@ class FakeConnection:
             self.completed += 1
 
     async def drain(self) -> None:
-        """Wait until every promised request has been answered."""
-        while self.tasks:
-            await asyncio.gather(*list(self.tasks))
+        """Wait until every promised request has been answered.
+
+        Waits for the tasks still running, never for finished ones: a task that ended
+        in this turn of the loop stays in ``tasks`` until its done-callback runs, and
+        Python 3.12's ``gather`` of finished tasks returns without yielding, so
+        awaiting it in a loop would never let that callback run (tests/delivery/
+        test_fake_connection.py). Errors of promised requests surface here.
+        """
+        while running := [task for task in self.tasks if not task.done()]:
+            await asyncio.wait(running)
+        for task in list(self.tasks):
+            task.result()
