@@ -10,8 +10,11 @@ Only public static assets are learned, and only what the route's pages agree on:
   had it. One request alone never decides what the next visitor is hinted; a page
   that changes its assets (a new hashed name) is hinted the new ones from the
   third visit, and a route whose pages differ is hinted what they share.
-- A route is keyed by its URL pattern and the ``ALLOWED_HOSTS`` entry its host
-  matched, so Host values an attacker varies (ports, subdomains) map to one key.
+- A route is keyed by its URL pattern and the first ``ALLOWED_HOSTS`` entry its
+  host matched, in Django's own order and rules. A host named in full keys its own
+  routes; every host a pattern lets in (``.example.com``, ``*``) shares that
+  pattern's key. Host values an attacker varies (ports, subdomains, any name under
+  ``*``) therefore add no entries: at most one per route and entry.
 
 A store that fails or answers slowly costs the request its hint, never the page:
 see :func:`read` and :func:`write`.
@@ -149,17 +152,26 @@ _route_origins: dict[tuple[str, str | None, str | None], tuple[str | None, str]]
 
 
 def _host_key(host: str) -> str:
-    """The ``ALLOWED_HOSTS`` entry ``host`` matched; the host itself if none did."""
+    """The ``ALLOWED_HOSTS`` entry ``host`` matched (:data:`_NO_ENTRY` if none did)."""
     domain, _port = split_domain_port(host)
-    return _allowed_entry(domain, tuple(settings.ALLOWED_HOSTS), settings.DEBUG) or domain
+    return _allowed_entry(domain, tuple(settings.ALLOWED_HOSTS), settings.DEBUG)
+
+
+# The key of a host no entry matches. get_host() refuses such a host before it gets
+# here, but route_key() may be given any string: keying by the host itself would let
+# every value a caller passes grow the store.
+_NO_ENTRY = "?"
 
 
 @lru_cache(maxsize=256)
-def _allowed_entry(domain: str, allowed: tuple[str, ...], debug: bool) -> str | None:
+def _allowed_entry(domain: str, allowed: tuple[str, ...], debug: bool) -> str:
     if debug and not allowed:
         # Django's own defaults for an empty ALLOWED_HOSTS under DEBUG.
         allowed = (".localhost", "127.0.0.1", "[::1]")
-    return next((entry for entry in allowed if is_same_domain(domain, entry)), None)
+    # Django's validate_host(): "*" matches anything, ".example.com" the domain and
+    # its subdomains; the first entry that matches names the key.
+    matches = (entry for entry in allowed if entry == "*" or is_same_domain(domain, entry))
+    return next(matches, _NO_ENTRY)
 
 
 def is_learnable(request: HttpRequest, response: HttpResponseBase) -> bool:
