@@ -6,7 +6,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from django.utils.encoding import iri_to_uri
 from django.utils.html import escape
@@ -69,6 +69,14 @@ _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _FORBIDDEN_SCHEMES = frozenset({"javascript", "data", "vbscript"})
 _CROSSORIGIN_VALUES = frozenset({"anonymous", "use-credentials"})
 _MIME_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*")
+
+
+# C0 and C1 controls, space, DEL, and the characters that end or quote a Link target.
+_UNSAFE_IN_HEADER = re.compile(r'[\x00-\x20\x7f-\x9f<>"]')
+
+
+def _percent_encoded(match: re.Match[str]) -> str:
+    return quote(match.group(), safe="")
 
 
 def destination_for(url: str) -> str:
@@ -192,7 +200,15 @@ def preload(
     module: bool = False,
 ) -> Preload:
     """A :class:`Preload`, shared between requests that name the same one: pages
-    register the same assets on every request, and checking a URL is not free."""
+    register the same assets on every request, and checking a URL is not free.
+
+    Characters a URL may not carry in a header (controls, spaces, ``<``, ``>``, ``"``)
+    are percent-encoded first, as ``static()`` does for a file name: a URL built from
+    request input then names the same odd path instead of failing the page after its
+    103 went out. :class:`Preload` itself still refuses them raw."""
+    if isinstance(url, str):
+        # Surrounding white space goes, as browsers drop it from an attribute's URL.
+        url = _UNSAFE_IN_HEADER.sub(_percent_encoded, url.strip("\t\n\f\r "))
     if len(url) > MAX_URL_LENGTH:
         # No page's shared asset; a URL built from the request must not fill the cache.
         return Preload(url, as_, crossorigin, nopush, type_, module)

@@ -307,3 +307,25 @@ def test_cdn_static_url_becomes_a_preconnect_never_a_push_or_a_hinted_preload() 
     assert "https://cdn.example/static/img/logo.png" in preload_urls(link_values(learned))
     assert client.push_promises == []
     assert not any("cdn.example/static" in link for hint in client.early_hints for link in hint)
+
+
+# --- request input in make_push_promise() -------------------------------------------------
+
+
+def test_request_input_in_make_push_promise_never_fails_the_page_after_its_103() -> None:
+    """The route's learned assets go out in a 103 before the view; the view then
+    registers a URL made of request input with ``>`` and CR/LF. It is percent-encoded,
+    as ``{% push_static %}`` would, and the page is served (before: a 500 after the 103)."""
+    client = H2TestClient()
+    for _ in range(2):
+        request(client, "/early/learn/?s=css/base.css")
+    hostile = "/static/a.css>\r\nX-Injected: 1"
+    run = request(client, "/early/learn/?" + urlencode({"u": hostile}), gate=True)
+    assert run.status == 200
+    assert run.hints and run.log.index(HINT) < run.log.index("view entered")
+    values = link_values(run)
+    # The odd path has no .css extension left, so it is an as=fetch preload.
+    assert "</static/a.css%3E%0D%0AX-Injected:%201>; rel=preload; as=fetch; crossorigin" in values
+    for name, value in run.start["headers"]:
+        assert b"\r" not in value and b"\n" not in value, name
+        assert name.lower() != b"x-injected"
