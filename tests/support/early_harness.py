@@ -129,9 +129,15 @@ class FakeConnection:
         delay = self.random.choice(self.delays)
         await asyncio.sleep(delay)
 
-    async def page(self, path: str, headers: dict[str, str] | None = None) -> Run:
-        """One page request; pages started together begin within ``spread`` seconds."""
+    async def page(
+        self, path: str, headers: dict[str, str] | None = None, *, after_answers: int = 0
+    ) -> Run:
+        """One page request; pages started together begin within ``spread`` seconds,
+        and not before ``after_answers`` promised requests have been answered (which
+        holds on a machine too busy to honour the spread)."""
         await asyncio.sleep(self.random.uniform(0.0, self.spread))
+        while self.completed < after_answers:
+            await asyncio.sleep(0.001)
         await self._pause()
         return await self._run(self.client.scope("GET", path, headers))
 
