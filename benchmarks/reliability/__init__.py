@@ -16,12 +16,17 @@ with :mod:`benchmarks.reliability.settings` and runs, each part bounded in time:
 ``fault-e``, ``fault-f`` (:mod:`~benchmarks.reliability.inputs`)
     a dead Redis as the learned store (on a second server), and hostile inputs: a
     17,000-character preload URL, a path with dot segments, 600 Host ports.
-``fault-g`` (:mod:`~benchmarks.reliability.faults`)
-    a connection left idle until the server closes it: it must say GOAWAY first.
+``fault-g``, ``fault-h`` (:mod:`~benchmarks.reliability.faults`)
+    a connection left idle until the server closes it: it must say GOAWAY first;
+    connections whose flow-control window stays 0 with many files in flight, then
+    dropped with a TCP RST.
 
-After each fault a new connection must load normal pages with their pushes. The run
-prints a table and exits with status 1 if any part lost a page, got an unexpected
-5xx, a reset or a GOAWAY, logged an unexpected error, failed a check, or leaked.
+After each fault a new connection must load normal pages with their pushes, and
+once every client of a part is gone the server must hold no more threads, open
+descriptors and asyncio tasks than before it, within a small margin
+(:mod:`~benchmarks.reliability.held`). The run prints a table and exits with status
+1 if any part lost a page, got an unexpected 5xx, a reset or a GOAWAY, logged an
+unexpected error, failed a check, or leaked.
 """
 
 from __future__ import annotations
@@ -41,7 +46,9 @@ from benchmarks.reliability.faults import (
     never_read,
     push_resets,
     raise_after_hint,
+    stalled_and_dropped,
 )
+from benchmarks.reliability.held import back_within, settled
 from benchmarks.reliability.inputs import bad_inputs, dead_store
 from benchmarks.reliability.load import run_load
 from benchmarks.reliability.plan import FULL, QUICK, Plan
@@ -62,6 +69,7 @@ FAULTS: list[tuple[str, str, Fault]] = [
     ("fault-d", "a view that raises after its 103", raise_after_hint),
     ("fault-f", "bad inputs: long URL, dot segments, 600 Host ports", bad_inputs),
     ("fault-g", "a connection left idle, then closed by the server", idle_connection),
+    ("fault-h", "connections stalled by flow control, then dropped", stalled_and_dropped),
 ]
 LOG_EXCERPT_LINES = 12
 
@@ -77,6 +85,8 @@ def observe(server: ServerProcess, part: Part, body: Callable[[], None]) -> Part
     """Run ``body`` as ``part``: time it, read the server's memory and the log lines
     it caused, and turn an exception into a failed check rather than a lost run."""
     log(f"  {part.name}: {part.title} ...")
+    # Read once the previous part's clients are gone: the level to come back to.
+    before = part.held_start = settled(server)
     log_start = len(server.errors())
     part.rss_start_kb = rss_kb(server.pid)
     started = time.monotonic()
@@ -88,6 +98,8 @@ def observe(server: ServerProcess, part: Part, body: Callable[[], None]) -> Part
     part.seconds = time.monotonic() - started
     alive = server.alive()
     part.check("server alive", alive, "running" if alive else f"exited: {server.proc.returncode}")
+    if alive:
+        part.check_held(before, back_within(server, before))
     part.rss_end_kb = rss_kb(server.pid)
     text = server.errors()[log_start:]
     part.logged_errors, part.logged_warnings = log_counts(text)

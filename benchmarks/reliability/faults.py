@@ -22,6 +22,7 @@ from benchmarks.reliability.servers import HOST, rss_kb
 from benchmarks.reliability.tally import Part
 from benchmarks.reliability.traffic import LOAD_PAGES, health_check, open_connection, send_batch
 from h2push.probe import ProbeError, error_code_name
+from tests.support.leaks import stall_and_drop
 from tests.support.processes import ServerProcess
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "never_read",
     "push_resets",
     "raise_after_hint",
+    "stalled_and_dropped",
 ]
 
 #: A fault: run it against this server, within this plan, counting into this part.
@@ -40,6 +42,9 @@ RAISE_PATH = "/rel/raise/"
 # A slow page with declared assets: its 103 and pushes go out, then the view waits,
 # so there is a response in progress to cut into.
 CUT_PATH = "/slow/declared/?ms=150"
+# A static file: each of its responses holds a thread and the open file while its
+# body waits for a window.
+STALL_PATH = "/static/css/base.css"
 
 
 class _Streams:
@@ -240,3 +245,29 @@ def idle_connection(server: ServerProcess, plan: Plan, part: Part) -> None:
         "GOAWAY before closing an idle connection", closed_after is None or bool(goaway), detail
     )
     part.notes.append(f"one page, then the connection left idle for {plan.idle_seconds:g} s")
+
+
+def stalled_and_dropped(server: ServerProcess, plan: Plan, part: Part) -> None:
+    """(h) Connections that advertise a stream window of 0 ask for many static files:
+    the server sends every response's headers, and each body waits for a window that
+    never opens. Then the client drops them with a TCP RST, so the server's next
+    write fails: the close that follows must give every stream back (the part's
+    check of threads, files and tasks)."""
+    started = time.monotonic()
+    headers = stall_and_drop(
+        server.port,
+        connections=plan.stall_connections,
+        requests=plan.stall_requests,
+        path=STALL_PATH,
+        reset=True,
+    )
+    wanted = plan.stall_connections * plan.stall_requests
+    part.check(
+        "every response started, then stalled",
+        headers == wanted,
+        f"{headers} of {wanted} response headers in {time.monotonic() - started:.1f} s",
+    )
+    part.notes.append(
+        f"{plan.stall_connections} connections x {plan.stall_requests} GETs of {STALL_PATH} "
+        "with a window of 0, dropped with a TCP RST"
+    )

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlencode
 
+from benchmarks.reliability.held import back_within, settled
 from benchmarks.reliability.plan import Plan
 from benchmarks.reliability.servers import (
     HOST,
@@ -79,6 +80,7 @@ def dead_store(workdir: Path, plan: Plan, part: Part) -> None:
             port = dead_port()
         env = {"H2PUSH_RELIABILITY_REDIS_URL": f"redis://{HOST}:{port}/0"}
         server = stack.enter_context(run_server(workdir, "dead-store", env))
+        before = settled(server)
         part.rss_start_kb = rss_kb(server.pid)
         log_start = len(server.errors())
         if redis is not None:
@@ -90,6 +92,7 @@ def dead_store(workdir: Path, plan: Plan, part: Part) -> None:
             part.notes.append(f"no redis-server installed: nothing listens on port {port}")
         _dead_store_pages(server.port, plan, part)
         part.checks.append(health_check(server.port, part.tally))
+        part.check_held(before, back_within(server, before))
         part.rss_end_kb = rss_kb(server.pid)
         log = server.errors()[log_start:]
         part.logged_errors, part.logged_warnings = log_counts(log)

@@ -42,6 +42,10 @@ class Plan:
     dead_store_pages: int
     host_ports: int
     long_url_length: int
+    # Fault h: this many connections with a stream window of 0, each asking for this
+    # many static files at once, then dropped.
+    stall_connections: int
+    stall_requests: int
     # Longer than the 5 s after which Hypercorn closes an idle connection, plus the
     # 1 s runh2server gives the TLS shutdown that follows.
     idle_seconds: float = 8.0
@@ -68,6 +72,8 @@ FULL = Plan(
     dead_store_pages=120,
     host_ports=600,
     long_url_length=17_000,
+    stall_connections=10,
+    stall_requests=50,
 )
 
 QUICK = Plan(
@@ -91,4 +97,6 @@ QUICK = Plan(
     dead_store_pages=24,
     host_ports=600,
     long_url_length=17_000,
+    stall_connections=5,
+    stall_requests=30,
 )

@@ -27,12 +27,22 @@ HEADERS = [
     "push !2xx",
     "RSS start MB",
     "RSS end MB",
+    "threads",
+    "fds",
+    "tasks",
     "verdict",
 ]
 
 
 def _mb(kb: int) -> str:
     return f"{kb / 1024:.1f}" if kb else "-"
+
+
+def _held(part: Part, name: str) -> str:
+    """``start -> end`` of one count the server held around the part."""
+    if part.held_start is None or part.held_end is None:
+        return "-"
+    return f"{getattr(part.held_start, name)} -> {getattr(part.held_end, name)}"
 
 
 def row(part: Part) -> list[str]:
@@ -52,6 +62,9 @@ def row(part: Part) -> list[str]:
         str(tally.bad_pushes),
         _mb(part.rss_start_kb),
         _mb(part.rss_end_kb),
+        _held(part, "threads"),
+        _held(part, "fds"),
+        _held(part, "tasks"),
         "ok" if part.passed else "FAIL",
     ]
 

@@ -8,11 +8,18 @@ folder, and settings :mod:`benchmarks.reliability.settings`. Everything listens 
 
 Memory is the resident set (``VmRSS``) of the server and all its descendants, read
 from ``/proc``; the server's log is read to count the tracebacks it printed.
+
+Before a server is handed over it loads a burst of static files at once
+(:func:`_warm_up`): Django serves each one in a thread of asyncio's default
+executor (``sync_to_async(..., thread_sensitive=False)``), which starts threads as
+requests overlap and then keeps them, so a part that ran first would otherwise seem
+to have leaked them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import shutil
 import signal
@@ -22,7 +29,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from h2push.devcert import ensure_dev_certificate
-from h2push.probe import ProbeError, fetch
+from h2push.probe import H2Connection, ProbeError, fetch
 from tests.support.processes import ServerDied, ServerProcess, find_free_port, launch, server_env
 from tests.support.servers import H2ServerFactory
 
@@ -41,6 +48,12 @@ HOST = "127.0.0.1"
 SETTINGS = "benchmarks.reliability.settings"
 READY_PATH = "/decorated/"
 READY_TIMEOUT = 90.0
+WARM_UP_PAGES = ("/", "/decorated/", "/function/")
+WARM_UP_FILES = ("/static/css/base.css", "/static/js/app.js")
+# asyncio's default executor keeps up to min(32, CPUs + 4) threads; twice that many
+# files asked for in one read are handed to it before any is done, which starts all
+# the threads it will ever start.
+WARM_UP_REQUESTS = 2 * min(32, (os.cpu_count() or 1) + 4)
 # What the server logs when something went wrong: Django's and h2push's ERROR records
 # (formatted by the settings' LOGGING), Hypercorn's ("ERROR: Error in ASGI
 # Framework"), and asyncio's, which reach stderr unformatted through Python's
@@ -77,6 +90,7 @@ def run_server(
             keyfile=cert.keyfile,
         )
         _wait_answering(process)
+        _warm_up(process)
         yield process
     finally:
         factory.close()
@@ -99,6 +113,19 @@ def _wait_answering(process: ServerProcess) -> None:
                     f"runh2server did not answer within {READY_TIMEOUT:g} s:\n{process.tail()}"
                 ) from None
             time.sleep(0.2)
+
+
+def _warm_up(process: ServerProcess) -> None:
+    """A few pages, then :data:`WARM_UP_REQUESTS` static files multiplexed on one
+    connection; what they get is not judged (a dead store's server may answer the
+    pages with errors)."""
+    files = [WARM_UP_FILES[n % len(WARM_UP_FILES)] for n in range(WARM_UP_REQUESTS)]
+    with (
+        contextlib.suppress(OSError, ProbeError),
+        H2Connection(HOST, process.port, enable_push=False, timeout=30) as connection,
+    ):
+        connection.request_many(WARM_UP_PAGES)
+        connection.request_many(files)
 
 
 def _descendants(pid: int) -> list[int]:

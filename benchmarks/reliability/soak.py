@@ -8,10 +8,14 @@ browsers do. The mix (:data:`~benchmarks.reliability.traffic.SOAK_PATHS`) has pa
 of every kind, learned routes, JSON and static files, with unique query strings.
 
 The leak rule (:class:`Memory`): after a warm-up of the first tenth of the requests
-(imports, caches and allocator pools fill up then), the server's resident memory
-may end at most 20 % plus 10 MB above its level at that point. A leak of a few
-hundred bytes per request crosses that within 100,000 requests; the allowance keeps
-the allocator's normal drift and the soak's own connections from failing the run.
+(imports, caches and allocator pools fill up then, and the load before the soak has
+already taken the server to its high-water mark), the server's resident memory may
+end at most ``LEAK_ALLOWANCE_KB`` (4 MB) above its level at that point. Measured with
+nothing leaking, the soak's memory stays within about 1 MB of that level from
+start to end (the quick run and the full run alike; see docs/benchmarks.rst). The
+connections a client leaves behind do not hide in that: a connection Hypercorn
+failed to clean up kept about 0.3 MB, so fifteen cross the line; so does a leak of
+50 bytes a request over the full run's 90,000 requests after warm-up.
 """
 
 from __future__ import annotations
@@ -32,11 +36,10 @@ from benchmarks.reliability.traffic import (
     soak_batches,
 )
 
-__all__ = ["LEAK_ALLOWANCE_KB", "LEAK_ALLOWANCE_RATIO", "WARM_UP", "Memory", "run_soak"]
+__all__ = ["LEAK_ALLOWANCE_KB", "WARM_UP", "Memory", "run_soak"]
 
 WARM_UP = 0.1
-LEAK_ALLOWANCE_RATIO = 0.2
-LEAK_ALLOWANCE_KB = 10 * 1024
+LEAK_ALLOWANCE_KB = 4 * 1024
 
 
 @dataclass
@@ -65,7 +68,7 @@ class Memory:
 
     @property
     def limit_kb(self) -> int:
-        return int(self.baseline_kb * (1 + LEAK_ALLOWANCE_RATIO)) + LEAK_ALLOWANCE_KB
+        return self.baseline_kb + LEAK_ALLOWANCE_KB
 
     @property
     def leaked(self) -> bool:
@@ -74,7 +77,7 @@ class Memory:
     def to_json(self) -> dict[str, Any]:
         return {
             "rule": (
-                f"end <= baseline x {1 + LEAK_ALLOWANCE_RATIO:g} + {LEAK_ALLOWANCE_KB // 1024} MB, "
+                f"end <= baseline + {LEAK_ALLOWANCE_KB // 1024} MB, "
                 f"baseline = first sample after {WARM_UP:.0%} of the requests"
             ),
             "start_kb": self.start_kb,
@@ -152,8 +155,9 @@ def run_soak(port: int, pid: int, plan: Plan, part: Part) -> Memory:
     part.check(
         "no leak",
         not memory.leaked,
-        f"RSS {memory.start_kb // 1024} MB at start, {memory.baseline_kb // 1024} MB after "
-        f"warm-up, {memory.end_kb // 1024} MB at the end (limit {memory.limit_kb // 1024} MB)",
+        f"RSS {memory.start_kb / 1024:.1f} MB at start, {memory.baseline_kb / 1024:.1f} MB "
+        f"after warm-up, {memory.end_kb / 1024:.1f} MB at the end "
+        f"(limit {memory.limit_kb / 1024:.1f} MB)",
     )
     connections = sum(worker.connections for worker in workers)
     part.notes.append(

@@ -2,9 +2,10 @@
 
 A :class:`Tally` counts requests and what came of them; each client thread keeps its
 own and the part adds them up at the end, so no counter is shared between threads.
-A :class:`Part` is one row of the report: its tally, the server's memory and log
-around it, and named :class:`Check` results. A part fails on anything lost or broken
-(see :meth:`Part.failures`); the checks say what else the part required.
+A :class:`Part` is one row of the report: its tally, the server's memory, log and
+what it held (threads, descriptors, tasks) around it, and named :class:`Check`
+results. A part fails on anything lost or broken (see :meth:`Part.failures`); the
+checks say what else the part required.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from benchmarks.reliability.held import Held, judge
 from h2push.probe import (
     ConnectionClosed,
     Exchange,
@@ -143,6 +145,8 @@ class Part:
     notes: list[str] = field(default_factory=list)
     rss_start_kb: int = 0
     rss_end_kb: int = 0
+    held_start: Held | None = None
+    held_end: Held | None = None
     logged_errors: int = 0
     expected_logged_errors: int = 0
     logged_warnings: int = 0
@@ -151,6 +155,12 @@ class Part:
 
     def check(self, name: str, passed: bool, detail: str = "", *, required: bool = True) -> None:
         self.checks.append(Check(name, passed, detail, required))
+
+    def check_held(self, before: Held, after: Held) -> None:
+        """Record what the server held around the part; it must have come back."""
+        self.held_start, self.held_end = before, after
+        passed, detail = judge(before, after)
+        self.check("threads, files and tasks given back", passed, detail)
 
     def failures(self) -> list[str]:
         """Why this part failed; empty if it passed."""
@@ -175,6 +185,8 @@ class Part:
             **self.tally.to_json(),
             "rss_start_kb": self.rss_start_kb,
             "rss_end_kb": self.rss_end_kb,
+            "held_start": self.held_start.to_json() if self.held_start else None,
+            "held_end": self.held_end.to_json() if self.held_end else None,
             "logged_errors": self.logged_errors,
             "expected_logged_errors": self.expected_logged_errors,
             "logged_warnings": self.logged_warnings,

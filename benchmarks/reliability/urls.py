@@ -6,11 +6,15 @@
   ``?s=<static name>`` through ``static()``), as a view that builds a preload from
   the request would: the bad-input fault sends it a URL of 17,000 characters and a
   path with dot segments. Without a query it is an ordinary page.
+- ``rel/tasks/`` counts the asyncio tasks of the server's event loop, by the name of
+  their coroutine: an async view runs on that loop, so this is the one way to see
+  from outside what a stuck connection keeps (its tasks hold no thread or file).
 """
 
 import asyncio
+from collections import Counter
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.templatetags.static import static
 from django.urls import include, path
 
@@ -38,8 +42,19 @@ async def register(request: HttpRequest) -> HttpResponse:
     return HttpResponse(PAGE)
 
 
+async def tasks(request: HttpRequest) -> JsonResponse:
+    running = asyncio.all_tasks()
+    # "worker_serve.<locals>._server_callback" -> "_server_callback": enough to tell
+    # a connection's tasks from a request's.
+    kinds = Counter(
+        getattr(task.get_coro(), "__qualname__", "?").rsplit(".", 1)[-1] for task in running
+    )
+    return JsonResponse({"tasks": len(running), "kinds": dict(kinds.most_common())})
+
+
 urlpatterns = [
     path("rel/raise/", raise_after_hint, name="rel-raise"),
+    path("rel/tasks/", tasks, name="rel-tasks"),
     path("rel/register/", register, name="rel-register"),
     path("", include("testproject.urls")),
 ]

@@ -5,6 +5,10 @@ second one with a Redis it then stops), runs the load, a soak of 2,500 requests 
 each fault once, and exits 1 on any lost page, unexpected 5xx, reset, GOAWAY,
 logged error, failed check or leak. This test runs it as a subprocess, as a user
 would, and reads its JSON report, so a failure names the part and what went wrong.
+
+A leak is judged twice: by the soak's memory rule, and after every part by what the
+server holds once that part's clients are gone (threads, open descriptors, asyncio
+tasks), which must be back within a few of their level before the part.
 """
 
 from __future__ import annotations
@@ -45,7 +49,9 @@ PARTS = [
     "fault-e",
     "fault-f",
     "fault-g",
+    "fault-h",
 ]
+GIVEN_BACK = "threads, files and tasks given back"
 
 
 def run_quick(report: Path) -> subprocess.CompletedProcess[str]:
@@ -88,6 +94,11 @@ def test_quick_reliability_run_loses_nothing(tmp_path: Path) -> None:
         assert part["ok"] + part["expected_errors"] == part["requests"], (name, part)
         for count in COUNTS_THAT_MUST_BE_ZERO:
             assert part[count] == 0, (name, count, part["messages"])
+        (given_back,) = [check for check in part["checks"] if check["name"] == GIVEN_BACK]
+        assert given_back["passed"], (name, given_back["detail"])
+        # The task count was read (a reading that failed is -1).
+        assert part["held_end"]["tasks"] > 0, (name, part["held_end"])
     assert parts["load"]["pushes"] > 0
     assert parts["fault-d"]["expected_errors"] > 0
     assert report["memory"]["leaked"] is False
+    assert report["memory"]["limit_kb"] - report["memory"]["baseline_kb"] <= 4 * 1024

@@ -1,0 +1,132 @@
+"""What the server holds between parts: OS threads, open descriptors, asyncio tasks.
+
+A connection Hypercorn fails to clean up keeps its streams' tasks, and often a thread
+and an open static file per stream; a clean close gives all of them back. So each
+part reads the server before it starts (once the previous part's clients are gone)
+and again after its last client closed, and fails if the server did not come back
+within :data:`MARGIN` of where it was, within :data:`SETTLE_SECONDS`.
+
+Threads and descriptors come from ``/proc`` (:mod:`tests.support.leaks`). Tasks come
+from the server itself: ``/rel/tasks/`` is an async view of the reliability URLs, so
+it runs on Hypercorn's event loop and counts its tasks. That reading's own
+connection and request are in every count alike, and a connection stuck with no
+thread or file (as the GOAWAY deadlock of issue 17 left them) shows there and
+nowhere else.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from h2push.probe import ProbeError, fetch
+from tests.support.leaks import resources
+from tests.support.processes import ServerProcess
+
+__all__ = ["MARGIN", "SETTLE_SECONDS", "Held", "back_within", "judge", "read_held", "settled"]
+
+TASKS_PATH = "/rel/tasks/"
+SETTLE_SECONDS = 10.0
+POLL_SECONDS = 0.1
+
+
+@dataclass(frozen=True)
+class Held:
+    """One reading; ``tasks`` is -1 if the server did not answer the count."""
+
+    threads: int
+    fds: int
+    tasks: int
+    kinds: dict[str, int] = field(default_factory=dict, compare=False)
+
+    def counts(self) -> tuple[int, int, int]:
+        return self.threads, self.fds, self.tasks
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Margin:
+    """How far above its level before a part the server may stay. A pool may keep a
+    few threads it started during the part (calls to a shared store, on the
+    dead-store server, took three more in a run: 9 -> 12), and a request's own thread
+    may be a moment from its end; a connection a client cut without a TLS close
+    holds a descriptor and three tasks until Hypercorn's idle timeout closes it. A
+    leak is hundreds: a thread and a file per stalled stream, two tasks per stuck
+    connection."""
+
+    threads: int = 5
+    fds: int = 8
+    tasks: int = 6
+
+    def exceeded(self, before: Held, after: Held) -> list[str]:
+        names = ("threads", "fds", "tasks")
+        allowed = (self.threads, self.fds, self.tasks)
+        return [
+            f"{name} {start} -> {end} (margin {extra})"
+            for name, start, end, extra in zip(
+                names, before.counts(), after.counts(), allowed, strict=True
+            )
+            if end > start + extra
+        ]
+
+
+MARGIN = Margin()
+
+
+def _tasks(server: ServerProcess) -> tuple[int, dict[str, int]]:
+    try:
+        exchange = fetch(server.url(TASKS_PATH), enable_push=False, timeout=10.0)
+        data = json.loads(exchange.body)
+    except (OSError, ProbeError, ValueError):
+        return -1, {}
+    return int(data["tasks"]), dict(data["kinds"])
+
+
+def read_held(server: ServerProcess) -> Held:
+    # /proc first: the task count's own request briefly adds a thread and a socket.
+    found = resources(server.pid)
+    tasks, kinds = _tasks(server)
+    return Held(found.threads, found.fds, tasks, kinds)
+
+
+def settled(server: ServerProcess, seconds: float = 5.0) -> Held:
+    """The first reading equal to the one before it (or the last, after ``seconds``):
+    a level not taken while an earlier client's connection is still closing."""
+    deadline = time.monotonic() + seconds
+    last = read_held(server)
+    while time.monotonic() < deadline:
+        time.sleep(POLL_SECONDS)
+        now = read_held(server)
+        if now.counts() == last.counts():
+            return now
+        last = now
+    return last
+
+
+def back_within(server: ServerProcess, before: Held, seconds: float = SETTLE_SECONDS) -> Held:
+    """Read until the server is within :data:`MARGIN` of ``before`` or ``seconds``
+    pass; the last reading either way."""
+    deadline = time.monotonic() + seconds
+    while True:
+        now = read_held(server)
+        if not MARGIN.exceeded(before, now) or time.monotonic() > deadline:
+            return now
+        time.sleep(POLL_SECONDS)
+
+
+def judge(before: Held, after: Held) -> tuple[bool, str]:
+    """Whether ``after`` is back within :data:`MARGIN` of ``before``, and in words."""
+    over = MARGIN.exceeded(before, after)
+    if not over:
+        return True, (
+            f"threads {before.threads} -> {after.threads}, fds {before.fds} -> {after.fds}, "
+            f"tasks {before.tasks} -> {after.tasks}"
+        )
+    # What the tasks are tells a stuck connection (send_task, _server_callback) from
+    # requests still running (process_request, listen_for_disconnect).
+    kinds = ", ".join(f"{count} {kind}" for kind, count in after.kinds.items())
+    return False, "; ".join(over) + f"; tasks now: {kinds}"
