@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Sequence
 from pathlib import PurePath
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning
@@ -211,7 +212,77 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
                 id="h2push.W001",
             )
         )
+    errors.extend(_store_timeout_warnings())
     return errors
+
+
+# Redis backends, and how their OPTIONS name the socket timeouts: Django's passes
+# OPTIONS on to redis-py as they are, django-redis takes its own upper-case names
+# (or redis-py's inside CONNECTION_POOL_KWARGS).
+_REDIS_BACKENDS = {
+    "django.core.cache.backends.redis.RedisCache": False,
+    "django_redis.cache.RedisCache": True,
+}
+_SOCKET_TIMEOUTS = ("socket_timeout", "socket_connect_timeout")
+
+
+def _store_timeout_warnings() -> list[CheckMessage]:
+    """``h2push.W003``: the learned store is a Redis cache without socket timeouts.
+
+    A page waits for the store no longer than ``H2PUSH_LEARN_TIMEOUT_MS`` whatever
+    the client does, but a hung Redis keeps each call that reached it (and h2push's
+    learned hints) waiting until the client gives up, as long as its timeouts say.
+    """
+    alias = getattr(settings, "H2PUSH_LEARN_CACHE", None)
+    if getattr(settings, "H2PUSH_LEARN", True) is False or not isinstance(alias, str):
+        return []
+    config = settings.CACHES.get(alias)  # an alias CACHES lacks is E007's
+    if not isinstance(config, dict) or config.get("BACKEND") not in _REDIS_BACKENDS:
+        return []
+    missing = [name for name in _SOCKET_TIMEOUTS if not _sets_timeout(config, name)]
+    if not missing:
+        return []
+    return [
+        Warning(
+            f"The learned store's cache {alias!r} ({config['BACKEND']}) sets no "
+            f"{' or '.join(missing)}, so a Redis that hangs holds each call to it until "
+            "the client gives up.",
+            hint=f"Add them to CACHES[{alias!r}]['OPTIONS'], for example "
+            + _timeout_example(_REDIS_BACKENDS[config["BACKEND"]])
+            + " on a cache of h2push's own. Pages never wait longer than "
+            "H2PUSH_LEARN_TIMEOUT_MS, but learned hints stop until the hung calls end.",
+            id="h2push.W003",
+        )
+    ]
+
+
+def _sets_timeout(config: dict[str, Any], name: str) -> bool:
+    """Whether the cache's OPTIONS (or its LOCATION URLs' queries) set ``name`` to a
+    number of seconds above 0."""
+    options = config.get("OPTIONS") or {}
+    if not isinstance(options, dict):
+        return False
+    pool = options.get("CONNECTION_POOL_KWARGS") or {}
+    values = [options.get(name), options.get(name.upper())]
+    values += [pool.get(name)] if isinstance(pool, dict) else []
+    locations = config.get("LOCATION") or []
+    if isinstance(locations, str):
+        locations = locations.split(",")
+    for location in locations if isinstance(locations, (list, tuple)) else []:
+        values += parse_qs(urlsplit(str(location).strip()).query).get(name, [])
+    return any(_is_seconds(value) for value in values)
+
+
+def _is_seconds(value: Any) -> bool:
+    try:
+        return not isinstance(value, bool) and float(value) > 0
+    except (TypeError, ValueError):
+        return False
+
+
+def _timeout_example(upper_case: bool) -> str:
+    names = [name.upper() if upper_case else name for name in _SOCKET_TIMEOUTS]
+    return "{" + ", ".join(f'"{name}": 0.1' for name in names) + "}"
 
 
 def check_static_names(

@@ -16,17 +16,15 @@ Only public static assets are learned, and only what the route's pages agree on:
   pattern's key. Host values an attacker varies (ports, subdomains, any name under
   ``*``) therefore add no entries: at most one per route and entry.
 
-A store that fails or answers slowly costs the request its hint, never the page:
-see :func:`read` and :func:`write`.
+A store that fails, answers slowly or hangs costs the request its hint, never the
+page: see :func:`read` and :func:`write` (and :mod:`h2push.stores`).
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Awaitable, Iterable
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import NamedTuple, TypeVar
+from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
@@ -38,7 +36,7 @@ from django.http import HttpRequest, HttpResponseBase
 from django.http.request import split_domain_port
 from django.utils.http import is_same_domain
 
-from h2push.conf import conf, django_setting
+from h2push.conf import django_setting
 from h2push.linkheader import MAX_URL_LENGTH, has_dot_segments
 from h2push.preload import Preload, preload_from_link
 from h2push.stores import (
@@ -49,6 +47,11 @@ from h2push.stores import (
     ViewTimes,
     get_store,
     get_view_times,
+    open_store,
+    read_links,
+    read_links_sync,
+    write_links,
+    write_links_sync,
 )
 
 __all__ = [
@@ -75,10 +78,6 @@ __all__ = [
     "write",
     "write_sync",
 ]
-
-logger = logging.getLogger("h2push")
-
-T = TypeVar("T")
 
 
 class Learned(NamedTuple):
@@ -264,27 +263,14 @@ def _static_links(preloads: tuple[Preload, ...], static_url: str) -> Links:
 
 
 async def read(route: str) -> Learned | None:
-    """The route's entry; ``None`` if the store failed or did not answer in time."""
-    store = get_store()
-    if isinstance(store, MemoryStore):
-        return Learned.from_links(store.get_sync(route))  # nothing to wait for
-    links = await _guarded(store, store.get(route))
-    return None if links is None else Learned.from_links(links)
+    """The route's entry; ``None`` if the store failed, did not answer in time, or is
+    left alone while it hangs (:func:`h2push.stores.read_links`)."""
+    links = await read_links(route)
+    return None if links is None else _entry(links)
 
 
 async def write(route: str, learned: Learned) -> None:
-    store = get_store()
-    if isinstance(store, MemoryStore):
-        store.set_sync(route, learned.to_links())
-    else:
-        await _guarded(store, store.set(route, learned.to_links()))
-
-
-def open_store() -> None:
-    """Make the store's first call now, at start-up: importing a cache client and
-    connecting can take longer than a request may wait (``H2PUSH_LEARN_TIMEOUT_MS``)."""
-    if conf.H2PUSH_LEARN and not isinstance(get_store(), MemoryStore):
-        read_sync("h2push:open")
+    await write_links(route, learned.to_links())
 
 
 def read_in_process(route: str) -> Learned | None:
@@ -295,58 +281,10 @@ def read_in_process(route: str) -> Learned | None:
 
 
 def read_sync(route: str) -> Learned | None:
-    """:func:`read` for sync code: the cache client's own timeouts bound the wait."""
-    store = get_store()
-    try:
-        links = store.get_sync(route)
-    except Exception as error:
-        _failed(store, error)
-        return None
-    _answered(store)
-    return Learned.from_links(links)
+    """:func:`read` for sync code (WSGI), with the same bound on the wait."""
+    links = read_links_sync(route)
+    return None if links is None else _entry(links)
 
 
 def write_sync(route: str, learned: Learned) -> None:
-    store = get_store()
-    try:
-        store.set_sync(route, learned.to_links())
-    except Exception as error:
-        _failed(store, error)
-    else:
-        _answered(store)
-
-
-async def _guarded(store: LearnedStore, operation: Awaitable[T]) -> T | None:
-    """``operation``'s result, or ``None`` if it failed or did not answer in time."""
-    try:
-        result = await asyncio.wait_for(operation, conf.H2PUSH_LEARN_TIMEOUT_MS / 1000)
-    except Exception as error:
-        _failed(store, error)
-        return None
-    _answered(store)
-    return result
-
-
-# The store in an outage, if any: one warning per outage, and a store built anew
-# (after a settings change) starts with a clean slate.
-_failing_store: LearnedStore | None = None
-
-
-def _failed(store: LearnedStore, error: Exception) -> None:
-    global _failing_store
-    if _failing_store is not store:
-        _failing_store = store
-        logger.warning(
-            "The learned store (cache %r) failed: %s: %s. Pages are served without "
-            "learned hints until it answers again.",
-            conf.H2PUSH_LEARN_CACHE,
-            type(error).__name__,
-            str(error) or "no answer within H2PUSH_LEARN_TIMEOUT_MS",
-        )
-
-
-def _answered(store: LearnedStore) -> None:
-    global _failing_store
-    if _failing_store is store:
-        _failing_store = None
-        logger.info("The learned store answers again; learned hints resume.")
+    write_links_sync(route, learned.to_links())
