@@ -116,15 +116,22 @@ class CacheStore:
 
     async def set(self, route: str, links: Links) -> None:
         if links:
-            await caches[self.alias].aset(self._key(route), links)
+            await caches[self.alias].aset(self._key(route), links, LEARNED_LIFETIME_SECONDS)
         else:
             await caches[self.alias].adelete(self._key(route))
 
     def set_sync(self, route: str, links: Links) -> None:
         if links:
-            caches[self.alias].set(self._key(route), links)
+            caches[self.alias].set(self._key(route), links, LEARNED_LIFETIME_SECONDS)
         else:
             caches[self.alias].delete(self._key(route))
+
+
+# An entry is written only when the route's links change, so the cache's own TIMEOUT
+# (Django's default: 300 s) would make a settled route forget its links every few
+# minutes. A week keeps them; a route that went away is forgotten after a week, and a
+# route that stayed relearns in two pages.
+LEARNED_LIFETIME_SECONDS = 7 * 24 * 3600
 
 
 def _links(value: object) -> Links:
