@@ -169,6 +169,14 @@ _RULES: list[tuple[str, str, Callable[[Any], bool], str, str]] = [
         "Set H2PUSH_DISCOVER = False to learn only what pages register, not what their HTML loads.",
     ),
     (
+        "H2PUSH_LEARN_MAX_FILE_BYTES",
+        "h2push.E016",
+        _is_positive,
+        "a whole number of bytes above 0",
+        "Learned and discovered links name files no larger than this; the default is "
+        "2097152 (2 MiB).",
+    ),
+    (
         "H2PUSH_LEARN_TIMEOUT_MS",
         "h2push.E013",
         _is_duration,

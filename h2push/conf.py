@@ -30,6 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "H2PUSH_LEARNED_ROUTES": 500,
     "H2PUSH_LEARN_CACHE": None,
     "H2PUSH_LEARN_TIMEOUT_MS": 100,
+    "H2PUSH_LEARN_MAX_FILE_BYTES": 2 * 1024 * 1024,
     "H2PUSH_PUSH_DIGEST": False,
     "H2PUSH_PUSH_BUDGET": 32,
     "H2PUSH_DEV_CERT_DIR": None,
@@ -118,6 +119,10 @@ class Settings:
     @property
     def H2PUSH_LEARN_TIMEOUT_MS(self) -> float:
         return float(_get("H2PUSH_LEARN_TIMEOUT_MS"))
+
+    @property
+    def H2PUSH_LEARN_MAX_FILE_BYTES(self) -> int:
+        return int(_get("H2PUSH_LEARN_MAX_FILE_BYTES"))
 
     @property
     def H2PUSH_PUSH_DIGEST(self) -> bool:

@@ -36,7 +36,8 @@ from django.http import HttpRequest, HttpResponseBase
 from django.http.request import split_domain_port
 from django.utils.http import is_same_domain
 
-from h2push.conf import django_setting
+from h2push import hintable
+from h2push.conf import conf, django_setting
 from h2push.linkheader import MAX_URL_LENGTH, has_dot_segments
 from h2push.preload import Preload, preload_from_link
 from h2push.stores import (
@@ -196,7 +197,7 @@ def _is_static_url(url: str, static_url: str) -> bool:
     path = urlsplit(url).path
     if has_dot_segments(path):
         return False
-    return _static_file_exists(unquote(path[len(urlsplit(static_url).path) :]))
+    return _static_file_exists(_static_name(url, static_url))
 
 
 def names_missing_static_file(preload: Preload) -> bool:
@@ -223,6 +224,7 @@ def _static_file_exists(name: str) -> bool:
 def _forget_static(setting: str, **kwargs: object) -> None:
     if setting.startswith("STATIC") or setting == "INSTALLED_APPS":
         _is_static_url.cache_clear()
+        hintable.forget()
         _static_links.cache_clear()
         _next_entry.cache_clear()
     # ALLOWED_HOSTS, DEBUG, USE_X_FORWARDED_HOST, SECURE_PROXY_SSL_HEADER and more
@@ -235,31 +237,45 @@ def request_origin(request: HttpRequest, host: str | None = None) -> str:
 
 
 def learnable_links(preloads: Iterable[Preload]) -> Links:
-    """The ``Link`` values of the static assets among ``preloads``."""
-    return _static_links(tuple(preloads), django_setting("STATIC_URL") or "")
+    """The ``Link`` values of the static assets among ``preloads`` that may be hinted
+    to others (see :mod:`h2push.hintable`)."""
+    return _static_links(
+        tuple(preloads), django_setting("STATIC_URL") or "", conf.H2PUSH_LEARN_MAX_FILE_BYTES
+    )
 
 
 def next_entry(learned: Learned, used: tuple[Preload, ...], cap: int) -> Learned | None:
     """The route's entry after a page that used ``used`` (its first ``cap``
     learnable links count); ``None`` if the page changed nothing."""
-    return _next_entry(learned, used, cap, django_setting("STATIC_URL") or "")
+    static_url = django_setting("STATIC_URL") or ""
+    return _next_entry(learned, used, cap, static_url, conf.H2PUSH_LEARN_MAX_FILE_BYTES)
 
 
 # A stable route's pages give the same entry the same assets over and over.
 @lru_cache(maxsize=1024)
 def _next_entry(
-    learned: Learned, used: tuple[Preload, ...], cap: int, static_url: str
+    learned: Learned, used: tuple[Preload, ...], cap: int, static_url: str, max_bytes: int
 ) -> Learned | None:
-    new = learned.observe(_static_links(used, static_url)[:cap])
+    new = learned.observe(_static_links(used, static_url, max_bytes)[:cap])
     return None if new == learned else new
 
 
 # A route's pages use the same assets over and over: sort them out once.
 @lru_cache(maxsize=1024)
-def _static_links(preloads: tuple[Preload, ...], static_url: str) -> Links:
+def _static_links(preloads: tuple[Preload, ...], static_url: str, max_bytes: int) -> Links:
     return tuple(
-        dict.fromkeys(p.link_value() for p in preloads if _is_static_url(p.url, static_url))
+        dict.fromkeys(
+            p.link_value()
+            for p in preloads
+            if _is_static_url(p.url, static_url)
+            and hintable.fits(p, _static_name(p.url, static_url), max_bytes)
+        )
     )
+
+
+def _static_name(url: str, static_url: str) -> str:
+    """The static file name ``url`` (under ``static_url``) names."""
+    return unquote(urlsplit(url).path[len(urlsplit(static_url).path) :])
 
 
 async def read(route: str) -> Learned | None:

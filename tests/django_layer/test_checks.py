@@ -155,6 +155,7 @@ LATER_SETTINGS = [
     ("H2PUSH_EARLY_HINTS_MIN_VIEW_MS", "h2push.E011", [0, 10, 2.5], [-1, "10", True, None]),
     ("H2PUSH_LEARN", "h2push.E005", [True, False], ["no", 0, None]),
     ("H2PUSH_LEARNED_ROUTES", "h2push.E006", [1, 500], [0, -1, True, "500", 2.5]),
+    ("H2PUSH_LEARN_MAX_FILE_BYTES", "h2push.E016", [1, 2097152], [0, -1, True, "1", 2.5]),
     ("H2PUSH_LEARN_CACHE", "h2push.E007", [None, "default"], ["missing-alias", 3, ""]),
     ("H2PUSH_PUSH_DIGEST", "h2push.E008", [True, False], ["on", 1, None]),
     ("H2PUSH_PUSH_BUDGET", "h2push.E009", [1, 32], [0, -5, False, "32"]),
