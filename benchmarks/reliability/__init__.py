@@ -48,7 +48,7 @@ from benchmarks.reliability.faults import (
     raise_after_hint,
     stalled_and_dropped,
 )
-from benchmarks.reliability.held import back_within, settled
+from benchmarks.reliability.held import Held, back_within, settled
 from benchmarks.reliability.inputs import bad_inputs, dead_store
 from benchmarks.reliability.load import run_load
 from benchmarks.reliability.plan import FULL, QUICK, Plan
@@ -81,12 +81,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results here")
 
 
-def observe(server: ServerProcess, part: Part, body: Callable[[], None]) -> Part:
+def observe(
+    server: ServerProcess, part: Part, body: Callable[[], None], start: Held | None = None
+) -> Part:
     """Run ``body`` as ``part``: time it, read the server's memory and the log lines
-    it caused, and turn an exception into a failed check rather than a lost run."""
+    it caused, and turn an exception into a failed check rather than a lost run.
+
+    ``start`` is what the server held before (the previous part's last reading, taken
+    at rest once its clients were gone); without it, the server is read now."""
     log(f"  {part.name}: {part.title} ...")
-    # Read once the previous part's clients are gone: the level to come back to.
-    before = part.held_start = settled(server)
+    before = part.held_start = start if start is not None else settled(server)
     log_start = len(server.errors())
     part.rss_start_kb = rss_kb(server.pid)
     started = time.monotonic()
@@ -123,7 +127,7 @@ def run_main_server(workdir: Path, plan: Plan) -> tuple[list[Part], Memory | Non
             nonlocal memory
             memory = run_soak(server.port, server.pid, plan, soak)
 
-        parts.append(observe(server, soak, soak_body))
+        parts.append(observe(server, soak, soak_body, load.held_end))
         for name, title, fault in FAULTS:
             part = Part(name, title)
 
@@ -131,7 +135,7 @@ def run_main_server(workdir: Path, plan: Plan) -> tuple[list[Part], Memory | Non
                 fault(server, plan, part)
                 part.checks.append(health_check(server.port, part.tally))
 
-            parts.append(observe(server, part, fault_body))
+            parts.append(observe(server, part, fault_body, parts[-1].held_end))
     return parts, memory
 
 

@@ -108,14 +108,19 @@ def settled(server: ServerProcess, seconds: float = 5.0) -> Held:
 
 
 def back_within(server: ServerProcess, before: Held, seconds: float = SETTLE_SECONDS) -> Held:
-    """Read until the server is within :data:`MARGIN` of ``before`` or ``seconds``
-    pass; the last reading either way."""
+    """Read until two readings in a row agree and are within :data:`MARGIN` of
+    ``before``, or ``seconds`` pass; the last reading either way. Waiting for two
+    that agree lets the part's last requests finish their threads, so the reading
+    judged is the server at rest, not a moment of it."""
     deadline = time.monotonic() + seconds
-    while True:
-        now = read_held(server)
-        if not MARGIN.exceeded(before, now) or time.monotonic() > deadline:
-            return now
+    last = read_held(server)
+    while time.monotonic() < deadline:
         time.sleep(POLL_SECONDS)
+        now = read_held(server)
+        if now.counts() == last.counts() and not MARGIN.exceeded(before, now):
+            return now
+        last = now
+    return last
 
 
 def judge(before: Held, after: Held) -> tuple[bool, str]:
