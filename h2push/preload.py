@@ -13,7 +13,14 @@ from django.utils.html import escape
 
 from h2push.linkheader import MAX_URL_LENGTH, parse_link
 
-__all__ = ["DESTINATIONS", "Preload", "destination_for", "preload", "preload_from_link"]
+__all__ = [
+    "DESTINATIONS",
+    "Preload",
+    "destination_for",
+    "header_safe",
+    "preload",
+    "preload_from_link",
+]
 
 # The `as` values of the Fetch standard that `rel=preload` accepts.
 DESTINATIONS = frozenset(
@@ -77,6 +84,20 @@ _UNSAFE_IN_HEADER = re.compile(r'[\x00-\x20\x7f-\x9f<>"]')
 
 def _percent_encoded(match: re.Match[str]) -> str:
     return quote(match.group(), safe="")
+
+
+def header_safe(url: str) -> str:
+    """``url`` with what a header cannot carry (controls, spaces, ``<``, ``>``, ``"``)
+    percent-encoded, as ``static()`` encodes a file name, and the white space around
+    it dropped, as browsers drop it from an attribute.
+
+    For the ways a view names a URL (``make_push_promise``, ``{% push_url %}``,
+    ``push_promises.add``): a URL built from request input then names the same odd
+    path instead of failing the page, whose 103 may have gone out. Discovery keeps
+    refusing such URLs in a page's HTML, and :class:`Preload` itself refuses them."""
+    if not isinstance(url, str):
+        return url  # Preload says what is wrong with it
+    return _UNSAFE_IN_HEADER.sub(_percent_encoded, url.strip("\t\n\f\r "))
 
 
 def destination_for(url: str) -> str:
@@ -200,15 +221,7 @@ def preload(
     module: bool = False,
 ) -> Preload:
     """A :class:`Preload`, shared between requests that name the same one: pages
-    register the same assets on every request, and checking a URL is not free.
-
-    Characters a URL may not carry in a header (controls, spaces, ``<``, ``>``, ``"``)
-    are percent-encoded first, as ``static()`` does for a file name: a URL built from
-    request input then names the same odd path instead of failing the page after its
-    103 went out. :class:`Preload` itself still refuses them raw."""
-    if isinstance(url, str):
-        # Surrounding white space goes, as browsers drop it from an attribute's URL.
-        url = _UNSAFE_IN_HEADER.sub(_percent_encoded, url.strip("\t\n\f\r "))
+    register the same assets on every request, and checking a URL is not free."""
     if len(url) > MAX_URL_LENGTH:
         # No page's shared asset; a URL built from the request must not fill the cache.
         return Preload(url, as_, crossorigin, nopush, type_, module)

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.http import HttpResponseBase
 
-from h2push.preload import Preload, preload
+from h2push.preload import Preload, header_safe, preload
 
 __all__ = [
     "PushPromises",
@@ -58,7 +58,7 @@ class PushPromises(MutableSet[str]):
         nopush: bool = False,
     ) -> None:
         if not isinstance(value, Preload):
-            value = preload(value, as_, crossorigin, nopush)
+            value = preload(header_safe(value), as_, crossorigin, nopush)
         self._preloads.setdefault(value.url, value)
 
     def discard(self, value: str | Preload) -> None:
@@ -110,7 +110,7 @@ def make_push_promise(
     Raises :class:`ValueError` for an unsafe URL and :class:`RuntimeError` outside
     a request that :class:`~h2push.middleware.PreloadMiddleware` handles.
     """
-    registered = preload(url, as_, crossorigin, nopush)
+    registered = preload(header_safe(url), as_, crossorigin, nopush)
     if not register(registered):
         raise RuntimeError(
             "make_push_promise() was called outside a request handled by "

@@ -12,14 +12,14 @@ from django import template
 from django.templatetags.static import static
 
 from h2push import registry
-from h2push.preload import preload
+from h2push.preload import header_safe, preload
 
 register = template.Library()
 
 
 def _register(url: str, as_: str, crossorigin: str | None, nopush: bool) -> str:
     # Outside a request (an e-mail rendered in a task) the tag only renders.
-    registry.register(preload(url, as_, crossorigin, nopush))
+    registry.register(preload(header_safe(url), as_, crossorigin, nopush))
     return url
 
 
