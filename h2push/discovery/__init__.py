@@ -31,12 +31,23 @@ page's assets to another. A page larger than :data:`MAX_PAGE_BYTES` is never
 parsed and yields nothing. The fingerprint is the page's length and the CRC-32
 of its bytes (of its first and last 16 KB only, for a page over 256 KB).
 
+**What a reading may cost** is bounded in CPU time, whatever the page holds
+(:mod:`h2push.discovery.budget`): Lexbor parses as much of it as it can in its
+share (:mod:`h2push.discovery.lexbor`), stylesheets are scanned rather than
+tokenised (:mod:`h2push.discovery.cssscan`), and tags, assets and stylesheets are
+counted. On an event loop (ASGI), a page is read there only if that takes a few
+milliseconds; any other goes to one background thread
+(:mod:`h2push.discovery.background`), and its response gets what the route's
+remembered pages tell until the reading ends.
+
 Discovery never raises: a page that cannot be read yields nothing, and the
-``h2push`` logger writes one warning per kind of failure.
+``h2push`` logger writes one warning per kind of failure (and one when a bound
+left part of a page or a stylesheet unread).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import zlib
@@ -46,18 +57,21 @@ from typing import Any
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-from h2push.discovery import stylesheets
+from h2push.discovery import budget, stylesheets
+from h2push.discovery.background import Background
 from h2push.discovery.page import find_assets
-from h2push.discovery.routes import RouteMemory
+from h2push.discovery.routes import Fingerprint, RouteMemory
 from h2push.preload import Preload
 
 __all__ = [
     "MAX_PAGE_BYTES",
     "MAX_ROUTES",
+    "MAX_WAITING",
     "MIN_RESPONSES_BETWEEN_PARSES",
     "SAMPLE_EVERY",
     "discover",
     "forget",
+    "wait_for_background",
 ]
 
 logger = logging.getLogger("h2push")
@@ -76,7 +90,12 @@ _EDGE = 16 * 1024
 _MAX_WARNED = 64
 
 
+#: Pages waiting to be read in the background, at most (one per route).
+MAX_WAITING = 4
+
 _memory = RouteMemory(MAX_ROUTES, MIN_RESPONSES_BETWEEN_PARSES, SAMPLE_EVERY)
+_background = Background(MAX_WAITING)
+_generation = 0  # counts forget()s
 _warned: set[tuple[str, str]] = set()
 _lock = threading.Lock()
 
@@ -90,7 +109,9 @@ def discover(
 
     Cheap for most calls: it parses only when the route needs looking at (see the
     module's documentation); otherwise it answers from what it found in the
-    route's recent pages.
+    route's recent pages. On an event loop, a page that takes more than a few
+    milliseconds to read is read in the background: this response gets what the
+    route's remembered pages tell, and a later one what the page had.
     """
     if len(content) > MAX_PAGE_BYTES:
         return ()
@@ -98,20 +119,34 @@ def discover(
     remembered = _memory.answer(route, static_url, fingerprint)
     if remembered is not None:
         return remembered
-    found = _parse(content, charset() if callable(charset) else charset, static_url)
+    resolved = charset() if callable(charset) else charset
+    if _on_event_loop():
+        found = _read_on_event_loop(route, content, resolved, static_url, fingerprint)
+        if found is None:
+            return _memory.meanwhile(route, static_url, fingerprint)
+    else:
+        found = _parse(content, resolved, static_url, budget.background())
     _memory.store(route, static_url, fingerprint, found)
     return found
 
 
+def wait_for_background(timeout: float = 5.0) -> bool:
+    """Wait until no page is being read, or queued to be, in the background;
+    ``False`` if ``timeout`` seconds passed first. For tests and benchmarks."""
+    return _background.wait_idle(timeout)
+
+
 def forget() -> None:
     """Forget every route, every stylesheet read, and the warnings given."""
-    _memory.clear()
+    global _generation
     with _lock:
+        _generation += 1  # what a reading under way finds is not kept
         _warned.clear()
+    _memory.clear()
     stylesheets.clear()
 
 
-def _fingerprint(content: bytes) -> tuple[int, int]:
+def _fingerprint(content: bytes) -> Fingerprint:
     if len(content) <= _WHOLE_PAGE_FINGERPRINT:
         return len(content), zlib.crc32(content)
     # Hashing megabytes on every response would cost what sampling saves; the
@@ -119,9 +154,44 @@ def _fingerprint(content: bytes) -> tuple[int, int]:
     return len(content), zlib.crc32(content[-_EDGE:], zlib.crc32(content[:_EDGE]))
 
 
-def _parse(content: bytes, charset: str | None, static_url: str) -> tuple[Preload, ...]:
+def _on_event_loop() -> bool:
     try:
-        return find_assets(content, charset, static_url, _warn)
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _read_on_event_loop(
+    route: str, content: bytes, charset: str | None, static_url: str, fingerprint: Fingerprint
+) -> tuple[Preload, ...] | None:
+    """The page's assets if they can be read in a few milliseconds; else ``None``,
+    and the page is queued to be read in the background."""
+    if len(content) <= budget.INLINE_MAX_PAGE_BYTES:
+        try:
+            return _parse(content, charset, static_url, budget.on_event_loop())
+        except budget.Deferred:
+            pass
+    generation = _generation
+
+    def read_later() -> None:
+        found = _parse(content, charset, static_url, budget.background())
+        with _lock:
+            if generation != _generation:
+                return  # forgotten meanwhile (settings changed): found with the old ones
+        _memory.store(route, static_url, fingerprint, found)
+
+    _background.submit(route, read_later)
+    return None
+
+
+def _parse(
+    content: bytes, charset: str | None, static_url: str, limits: budget.Budget
+) -> tuple[Preload, ...]:
+    try:
+        return find_assets(content, charset, static_url, _warn, limits)
+    except budget.Deferred:
+        raise  # not a failure: the page is to be read elsewhere
     except Exception as error:  # discovery must never cost the page
         _warn("reading a page", error)
         return ()
@@ -133,6 +203,14 @@ def _warn(doing: str, error: BaseException) -> None:
         if cause in _warned or len(_warned) >= _MAX_WARNED:
             return
         _warned.add(cause)
+    if isinstance(error, budget.OverBudget):
+        logger.warning(
+            "h2push discovery stopped %s early (%s); what it found until then is used. "
+            "See 'What one page may cost' in docs/discovery.rst.",
+            doing,
+            error,
+        )
+        return
     logger.warning(
         "h2push discovery failed %s (%s: %s); it finds nothing there until this is fixed.",
         doing,

@@ -8,19 +8,29 @@ would choose is taken from each ``@font-face`` (see :func:`_chosen_source`).
 
 from __future__ import annotations
 
+import math
 import posixpath
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import tinycss2  # type: ignore[import-untyped]
+from tinycss2.bytes import decode_stylesheet_bytes  # type: ignore[import-untyped]
 
-__all__ = ["FontSource", "SheetContents", "read_sheet"]
+from h2push.discovery.cssscan import Scanner, TooCostly, normalise, unsure
+
+__all__ = ["MAX_RULE_CHARS", "MAX_TOKENISED_CHARS", "FontSource", "SheetContents", "read_sheet"]
 
 # A hostile or generated stylesheet must not make one page read without end.
 MAX_FONTS = 32
 MAX_IMPORTS = 8
 _MAX_NESTING = 8
+#: An `@import` or `@font-face` rule longer than this is skipped: a real one is a
+#: few hundred bytes (a font inlined as a ``data:`` URL is never hinted anyway).
+MAX_RULE_CHARS = 8 * 1024
+#: A stylesheet that must be tokenised whole (see :func:`cssscan.unsure`) is read
+#: only up to this many characters: tinycss2 takes about 0.1 s for them at worst.
+MAX_TOKENISED_CHARS = 16 * 1024
 
 # `format()` values browsers load, with the MIME type the hint carries. An unknown
 # format (embedded-opentype, svg) is one the browser skips for the next source.
@@ -66,30 +76,67 @@ class FontSource:
 
 @dataclass(frozen=True, slots=True)
 class SheetContents:
-    """The references of one stylesheet, as written (not yet resolved)."""
+    """The references of one stylesheet, as written (not yet resolved), and why
+    the rest of it was left unread, if it was."""
 
     fonts: tuple[FontSource, ...] = ()
     imports: tuple[str, ...] = ()
+    unread: str | None = None
 
 
-def read_sheet(data: bytes) -> SheetContents:
-    """The fonts and unconditional imports of a stylesheet, in source order."""
-    rules, _encoding = tinycss2.parse_stylesheet_bytes(
-        data, skip_comments=True, skip_whitespace=True
-    )
+def read_sheet(data: bytes, deadline: float = math.inf) -> SheetContents:
+    """The fonts and unconditional imports of a stylesheet, in source order: those
+    found before this thread's CPU time reached ``deadline``, if it did (then
+    ``unread`` says so; see :mod:`h2push.discovery.cssscan`)."""
+    text, _encoding = decode_stylesheet_bytes(data)
     fonts: list[FontSource] = []
     imports: list[str] = []
-    for rule in _at_rules(rules, 0):
-        keyword = rule.lower_at_keyword
-        if keyword == "import" and len(imports) < MAX_IMPORTS:
-            href = _import_href(rule.prelude)
-            if href is not None:
-                imports.append(href)
-        elif keyword == "font-face" and len(fonts) < MAX_FONTS and rule.content is not None:
-            source = _font_face_source(rule.content)
-            if source is not None:
-                fonts.append(source)
+    try:
+        for rule in _at_rules_of(normalise(text), deadline):
+            keyword = rule.lower_at_keyword
+            if keyword == "import" and len(imports) < MAX_IMPORTS:
+                href = _import_href(rule.prelude)
+                if href is not None:
+                    imports.append(href)
+            elif keyword == "font-face" and len(fonts) < MAX_FONTS and rule.content is not None:
+                source = _font_face_source(rule.content)
+                if source is not None:
+                    fonts.append(source)
+            if len(fonts) >= MAX_FONTS and len(imports) >= MAX_IMPORTS:
+                break  # nothing further could be taken
+    except TooCostly as error:
+        return SheetContents(tuple(fonts), tuple(imports), str(error))
     return SheetContents(tuple(fonts), tuple(imports))
+
+
+def _at_rules_of(text: str, deadline: float) -> Iterator[Any]:
+    if not unsure(text):
+        scanner = Scanner(text, deadline)
+        yield from _scanned(scanner, 0, len(text), True, 0)
+        return
+    # A spelling the scanner might misread: tinycss2 reads it all, if it is small.
+    if len(text) > MAX_TOKENISED_CHARS:
+        raise TooCostly(
+            f"it spells url() with escapes, and is over {MAX_TOKENISED_CHARS} characters"
+        )
+    rules = tinycss2.parse_stylesheet(text, skip_comments=True, skip_whitespace=True)
+    yield from _at_rules(rules, 0)
+
+
+def _scanned(scanner: Scanner, start: int, end: int, top: bool, depth: int) -> Iterator[Any]:
+    """The `@import` and `@font-face` rules the scanner finds, parsed by tinycss2,
+    with those of `@layer` and `@supports` blocks (as :func:`_at_rules`)."""
+    for rule in scanner.at_rules(start, end, top):
+        if rule.keyword in ("layer", "supports") and rule.block is not None:
+            if depth < _MAX_NESTING:
+                yield from _scanned(scanner, *rule.block, False, depth + 1)
+        elif rule.keyword in ("import", "font-face") and rule.stop - rule.start <= MAX_RULE_CHARS:
+            scanner.check_deadline()  # tinycss2's share counts too
+            parsed = tinycss2.parse_stylesheet(
+                scanner.text[rule.start : rule.stop], skip_comments=True, skip_whitespace=True
+            )
+            if parsed and parsed[0].type == "at-rule":
+                yield parsed[0]
 
 
 def _at_rules(rules: Iterable[Any], depth: int) -> Iterator[Any]:

@@ -4,13 +4,21 @@ Lexbor (through ``selectolax``) builds the same tree a browser builds, so markup
 that a browser would not act on is not read either: the content of ``<template>``,
 comments, ``<textarea>``, ``<noscript>`` (parsed as a browser with scripts on reads
 it), and SVG or MathML elements that happen to be named ``link`` or ``script``.
+
+What reading a page may cost is bounded (:mod:`h2push.discovery.budget`): Lexbor
+reads as much of it as it can in its CPU budget (:mod:`h2push.discovery.lexbor`),
+and at most :data:`~h2push.discovery.budget.MAX_TAGS` of its tags are examined.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from h2push.discovery.budget import MAX_TAGS, Budget, Deferred
+from h2push.discovery.lexbor import affordable_length
 
 __all__ = ["Tag", "tags_in"]
 
@@ -43,6 +51,12 @@ _CLASSIC_SCRIPT_TYPES = frozenset(
     }
 )
 
+# How an examined tag starts, in the page's bytes lowered (the parser ignores case).
+_TAG_NAMES = (b"<link", b"<script", b"<base")
+_TAG_START = re.compile(rb"<(?:link|script|base)")
+_LONGEST = max(len(name) for name in _TAG_NAMES)
+_SLICE = 64 * 1024
+
 # Elements inside these are SVG or MathML, unless an element whose content the
 # parser reads as HTML again (an HTML or MathML text integration point) lies between.
 _FOREIGN_ROOTS = frozenset({"svg", "math"})
@@ -63,15 +77,23 @@ class Tag:
     stylesheet: bool = False  # its fonts are worth reading
 
 
-def tags_in(text: str) -> tuple[list[Tag], str | None]:
-    """The page's assets in document order, and its first ``<base href>``."""
+def tags_in(page: bytes, budget: Budget) -> tuple[list[Tag], str | None, int]:
+    """The page's assets in document order, its first ``<base href>``, and how
+    many of its bytes (UTF-8) were read: a page Lexbor cannot parse within the
+    budget is read only as far as it got (on the event loop, it is not read here
+    at all: :class:`~h2push.discovery.budget.Deferred`)."""
+    read = affordable_length(page[: _tags_end(page)], budget.parse_seconds, budget.chunk)
+    if read < len(page) and budget.inline:
+        raise Deferred("the page takes longer to parse than the event loop may wait")
     # With scripting on, `<noscript>` holds text, as in the browsers that matter.
-    tree = LexborHTMLParser(text, scripting=True)
-    has_foreign = tree.css_first("svg, math") is not None
+    tree = LexborHTMLParser(page if read >= len(page) else page[:read], scripting=True)
+    budget.check()
+    foreign = _Foreign() if tree.css_first("svg, math") is not None else None
     found: list[Tag] = []
     base: str | None = None
-    for node in tree.css("base, link, script"):
-        if has_foreign and _is_foreign(node):
+    for count, node in enumerate(tree.css("base, link, script")[:MAX_TAGS]):
+        budget.check(count)
+        if foreign is not None and foreign(node):
             continue
         attrs = node.attributes
         if node.tag == "base":
@@ -81,19 +103,56 @@ def tags_in(text: str) -> tuple[list[Tag], str | None]:
         tag = _link(attrs) if node.tag == "link" else _script(attrs)
         if tag is not None:
             found.append(tag)
-    return found, base
+    return found, base, read
 
 
-def _is_foreign(node: LexborNode) -> bool:
-    parent = node.parent
-    while parent is not None:
-        name = (parent.tag or "").lower()  # SVG names keep their case: foreignObject
-        if name in _INTEGRATION_POINTS:
-            return False
-        if name in _FOREIGN_ROOTS:
-            return True
-        parent = parent.parent
-    return False
+def _tags_end(page: bytes) -> int:
+    """Where the page's :data:`MAX_TAGS` + 1st ``<link``, ``<script`` or ``<base``
+    starts (those in comments and scripts count too, so it is never later than the
+    parser's): no tag after it would be examined. Reading no further keeps the
+    query's result short, and selectolax builds it all at once, holding the GIL.
+
+    The page is lowered and counted a slice at a time, for the same reason."""
+    seen = 0
+    for start in range(0, len(page), _SLICE):
+        # Each slice overlaps the next by a tag name less one byte, so that every
+        # occurrence is counted once: in the slice where it starts.
+        piece = page[start : start + _SLICE + _LONGEST - 1].lower()
+        here = sum(piece.count(name, 0, _SLICE + len(name) - 1) for name in _TAG_NAMES)
+        if seen + here > MAX_TAGS:
+            starts = sorted(m.start() for m in _TAG_START.finditer(piece) if m.start() < _SLICE)
+            return start + starts[MAX_TAGS - seen]
+        seen += here
+    return len(page)
+
+
+class _Foreign:
+    """Whether an element is SVG or MathML content: the nearest of its ancestors
+    that is a foreign root or an integration point decides. What is learned of
+    each ancestor is kept, so a page costs one walk up per element, not one per
+    tag and level (a tag 30,000 levels deep, thousands of times, would not)."""
+
+    def __init__(self) -> None:
+        self._known: dict[int, bool] = {}
+
+    def __call__(self, node: LexborNode) -> bool:
+        walked: list[int] = []
+        verdict = False
+        parent = node.parent
+        while parent is not None:
+            key = parent.mem_id
+            if key in self._known:
+                verdict = self._known[key]
+                break
+            walked.append(key)
+            name = (parent.tag or "").lower()  # SVG names keep their case: foreignObject
+            if name in _INTEGRATION_POINTS or name in _FOREIGN_ROOTS:
+                verdict = name in _FOREIGN_ROOTS
+                break
+            parent = parent.parent
+        for key in walked:
+            self._known[key] = verdict
+        return verdict
 
 
 def _crossorigin(attrs: dict[str, str | None]) -> str | None:

@@ -78,6 +78,19 @@ class RouteMemory:
                 return None
             return known.shared
 
+    def meanwhile(self, route: str, static_url: str, fingerprint: Fingerprint) -> Found:
+        """What to return for a page that needs a parse not made yet: its own
+        result if it was parsed before, else what all the route's remembered pages
+        had (two at the least, as :meth:`answer` asks), else nothing."""
+        with self._lock:
+            known = self._routes.get(route)
+            if known is None or known.static_url != static_url:
+                return ()
+            found = known.pages.get(fingerprint)
+            if found is not None:
+                return found
+            return known.shared if len(known.pages) >= 2 else ()
+
     def store(self, route: str, static_url: str, fingerprint: Fingerprint, found: Found) -> None:
         """Remember what a parse of this route's page found."""
         with self._lock:

@@ -6,8 +6,10 @@ development (``DEBUG``), the storage's ``STATIC_ROOT`` after ``collectstatic``
 storage on the local file system is read: a remote one (S3, a CDN's API) would
 cost a network round trip on the request path. Nothing is ever fetched over HTTP.
 
-What a stylesheet references is kept per URL (bounded, least recently used first
+What a stylesheet references is kept per file (bounded, least recently used first
 out) with the file's size and modification time, so an edited file is read again.
+A stylesheet is scanned rather than tokenised whole (:mod:`h2push.discovery.cssscan`),
+within a CPU budget of its own (:data:`~h2push.discovery.budget.SHEET_SECONDS`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
 from django.core.files.storage import FileSystemStorage
 
+from h2push.discovery.budget import Budget, Deferred, OverBudget
 from h2push.discovery.css import SheetContents, read_sheet
 
 __all__ = ["MAX_SHEET_BYTES", "clear", "contents_of"]
@@ -35,6 +38,7 @@ logger = logging.getLogger("h2push")
 MAX_SHEET_BYTES = 1024 * 1024
 _MAX_SHEETS = 256
 
+Warn = Callable[[str, BaseException], None]
 _Signature = tuple[int, int]  # (size, modification time in ns)
 _sheets: OrderedDict[str, tuple[str, _Signature, SheetContents]] = OrderedDict()
 _lock = threading.Lock()
@@ -45,37 +49,63 @@ def clear() -> None:
         _sheets.clear()
 
 
-def contents_of(url: str, name: str, warn: Callable[[str, BaseException], None]) -> SheetContents:
-    """What the stylesheet at ``url`` (the static file ``name``, still quoted)
-    references; nothing for a file that cannot be found or read."""
+def contents_of(name: str, warn: Warn, budget: Budget) -> SheetContents:
+    """What the stylesheet that is the static file ``name`` (still quoted)
+    references; nothing for a file that cannot be found or read.
+
+    Kept per file name, not per URL: ``?v=1`` and ``?v=2`` name the same file, and
+    a page must not make a stylesheet be read again by naming it anew. A file not
+    read yet is read within ``budget`` (see :meth:`Budget.may_read_sheet`)."""
+    key = unquote(name)
     with _lock:
-        cached = _sheets.get(url)
+        cached = _sheets.get(key)
     if cached is not None:
         path, signature, contents = cached
         if _signature(path) == signature:
             with _lock:
-                if url in _sheets:
-                    _sheets.move_to_end(url)
+                if key in _sheets:
+                    _sheets.move_to_end(key)
             return contents
-    path_found = _locate(unquote(name))
+    path_found = _locate(key)
     if path_found is None:
         return SheetContents()
     signature_now = _signature(path_found)
     if signature_now is None or signature_now[0] > MAX_SHEET_BYTES:
         return SheetContents()
+    if not budget.may_read_sheet(signature_now[0]):
+        return SheetContents()  # the page's time is up: a later reading reads it
+    read = _read(path_found, key, warn, budget)
+    if read is None:
+        return SheetContents()
+    _keep(key, path_found, signature_now, read)
+    return read
+
+
+def _read(path: str, name: str, warn: Warn, budget: Budget) -> SheetContents | None:
+    """The file's references; ``None`` if it could not be read (not kept, so it is
+    tried again)."""
     try:
-        with open(path_found, "rb") as sheet:
+        with open(path, "rb") as sheet:
             data = sheet.read(MAX_SHEET_BYTES + 1)
     except (OSError, ValueError) as error:
         warn("reading a stylesheet", error)
+        return None
+    if len(data) > MAX_SHEET_BYTES:
         return SheetContents()
-    contents = read_sheet(data) if len(data) <= MAX_SHEET_BYTES else SheetContents()
+    contents = read_sheet(data, budget.sheet_deadline())
+    if contents.unread is not None:
+        if budget.inline:
+            raise Deferred("a stylesheet takes longer to read than the event loop may wait")
+        warn("reading a stylesheet", OverBudget(f"{name}: {contents.unread}"))
+    return contents
+
+
+def _keep(key: str, path: str, signature: _Signature, contents: SheetContents) -> None:
     with _lock:
-        _sheets[url] = (path_found, signature_now, contents)
-        _sheets.move_to_end(url)
+        _sheets[key] = (path, signature, contents)
+        _sheets.move_to_end(key)
         while len(_sheets) > _MAX_SHEETS:
             _sheets.popitem(last=False)
-    return contents
 
 
 def _signature(path: str) -> _Signature | None:

@@ -1,7 +1,8 @@
 """Fixtures for discovery: an empty memory per test, and a static folder of its own.
 
 - ``fresh``: discovery's per-process memory (routes, stylesheets, warnings given),
-  empty before and after the test. Used by every test here.
+  empty before and after the test, and no page left to read in the background
+  after it. Used by every test here.
 - ``static_dir``: a temporary folder that is the only ``STATICFILES_DIRS`` entry (and
   the only finder), with ``write(name, text_or_bytes)`` to put files in it.
 - ``found``: runs :func:`h2push.discovery.discover` on a page (text) for a new route
@@ -26,6 +27,8 @@ _routes = itertools.count()
 def fresh() -> Iterator[None]:
     discovery.forget()
     yield
+    # A page still being read in the background would call the next test's spies.
+    assert discovery.wait_for_background(30.0)
     discovery.forget()
 
 
