@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+from h2.connection import ConnectionState
 from hypercorn.asyncio.tcp_server import TCPServer
 from hypercorn.protocol.h2 import H2Protocol
 
@@ -53,13 +54,17 @@ def say_goaway_before_closing() -> None:
 
 async def _say_goaway(server: TCPServer) -> None:
     """Queue a GOAWAY on ``server``'s HTTP/2 connection and write it, for at most
-    :data:`GOAWAY_TIMEOUT` seconds. HTTP/1.1 connections have no GOAWAY."""
+    :data:`GOAWAY_TIMEOUT` seconds. HTTP/1.1 connections have no GOAWAY, and one
+    that was already sent or received (``keep_alive_max_requests``, a client that
+    left) is not repeated."""
     # TCPServer.protocol is a ProtocolWrapper; the HTTP/2 or HTTP/1.1 one is inside.
     protocol = getattr(getattr(server, "protocol", None), "protocol", None)
     if not isinstance(protocol, H2Protocol) or protocol.closed:
         return
-    # A courtesy, never a reason to fail the close: h2 may refuse (the connection
-    # already said GOAWAY, e.g. after keep_alive_max_requests), the peer may be gone.
+    if protocol.connection.state_machine.state is ConnectionState.CLOSED:
+        return
+    # A courtesy, never a reason to fail the close: the peer may be gone, or the
+    # write may fail in ways Hypercorn's own close deals with anyway.
     with contextlib.suppress(Exception):
         protocol.connection.close_connection()
         await asyncio.wait_for(protocol._flush(), GOAWAY_TIMEOUT)

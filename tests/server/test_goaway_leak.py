@@ -176,6 +176,22 @@ def test_a_peer_that_never_reads_holds_the_close_only_briefly(
     assert protocol.closed and writer.closed
 
 
+def test_a_connection_that_said_goaway_already_gets_no_second_one() -> None:
+    """Hypercorn says GOAWAY itself after ``keep_alive_max_requests`` streams."""
+
+    async def scenario() -> tuple[FakeWriter, H2Protocol]:
+        writer = FakeWriter()
+        server = tcp_server(writer)
+        h2_of(server).connection.close_connection()
+        h2_of(server).connection.data_to_send()  # as if written already
+        await asyncio.wait_for(server._initiate_server_close(), 5.0)
+        return writer, h2_of(server)
+
+    writer, protocol = asyncio.run(scenario())
+    assert goaways_in(writer.written) == []
+    assert protocol.closed and writer.closed
+
+
 def test_http11_connections_get_no_goaway() -> None:
     async def scenario() -> FakeWriter:
         writer = FakeWriter()
