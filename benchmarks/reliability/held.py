@@ -8,17 +8,23 @@ within :data:`MARGIN` of where it was, within :data:`SETTLE_SECONDS`.
 
 Threads and descriptors come from ``/proc`` (:mod:`tests.support.leaks`). Tasks come
 from the server itself: ``/rel/tasks/`` is an async view of the reliability URLs, so
-it runs on Hypercorn's event loop and counts its tasks. That reading's own
+it runs on Hypercorn's event loop and counts its tasks, after a pass of the garbage
+collector (:mod:`benchmarks.reliability.urls` says why). That reading's own
 connection and request are in every count alike, and a connection stuck with no
 thread or file (as the GOAWAY deadlock of issue 17 left them) shows there and
-nowhere else.
+nowhere else. Descriptors are read after the tasks, so after that collection; when
+a part fails, the reading says what they are (sockets, which files).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from h2push.probe import ProbeError, fetch
@@ -40,6 +46,7 @@ class Held:
     fds: int
     tasks: int
     kinds: dict[str, int] = field(default_factory=dict, compare=False)
+    fd_kinds: dict[str, int] = field(default_factory=dict, compare=False)
 
     def counts(self) -> tuple[int, int, int]:
         return self.threads, self.fds, self.tasks
@@ -86,11 +93,23 @@ def _tasks(server: ServerProcess) -> tuple[int, dict[str, int]]:
     return int(data["tasks"]), dict(data["kinds"])
 
 
+def _fd_kinds(pid: int) -> dict[str, int]:
+    """Open descriptors by what they are: ``socket``, ``pipe``, a file's name."""
+    kinds: Counter[str] = Counter()
+    folder = Path(f"/proc/{pid}/fd")
+    with contextlib.suppress(OSError):
+        for entry in folder.iterdir():
+            with contextlib.suppress(OSError):  # closed while we looked
+                target = os.readlink(entry)
+                kinds[target.split(":", 1)[0] if ":" in target else Path(target).name] += 1
+    return dict(kinds.most_common())
+
+
 def read_held(server: ServerProcess) -> Held:
-    # /proc first: the task count's own request briefly adds a thread and a socket.
-    found = resources(server.pid)
     tasks, kinds = _tasks(server)
-    return Held(found.threads, found.fds, tasks, kinds)
+    # /proc after the tasks: their reading collected the garbage that may hold files.
+    found = resources(server.pid)
+    return Held(found.threads, found.fds, tasks, kinds, _fd_kinds(server.pid))
 
 
 def settled(server: ServerProcess, seconds: float = 5.0) -> Held:
@@ -134,4 +153,5 @@ def judge(before: Held, after: Held) -> tuple[bool, str]:
     # What the tasks are tells a stuck connection (send_task, _server_callback) from
     # requests still running (process_request, listen_for_disconnect).
     kinds = ", ".join(f"{count} {kind}" for kind, count in after.kinds.items())
-    return False, "; ".join(over) + f"; tasks now: {kinds}"
+    files = ", ".join(f"{count} {kind}" for kind, count in after.fd_kinds.items())
+    return False, "; ".join(over) + f"; tasks now: {kinds}; fds now: {files}"
