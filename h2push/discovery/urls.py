@@ -11,7 +11,6 @@ it as a slash), a URL over :data:`~h2push.linkheader.MAX_URL_LENGTH` or one the
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urljoin, urlsplit
 
 from h2push.linkheader import MAX_URL_LENGTH, has_dot_segments
@@ -21,8 +20,6 @@ __all__ = ["StaticScope", "resolve_base"]
 
 # What HTML strips from both ends of a URL attribute before parsing it.
 _ASCII_WHITESPACE = "\t\n\f\r "
-# What the Preload constructor refuses in a URL: controls, space, angle brackets.
-_REFUSED_RAW = re.compile(r"[\x00-\x20\x7f-\x9f<>]")
 
 
 class StaticScope:
@@ -95,10 +92,6 @@ class StaticScope:
         module: bool = False,
     ) -> Preload | None:
         """The :class:`Preload` of a taken URL; ``None`` where it refuses it."""
-        if _REFUSED_RAW.search(url):
-            # preload() would percent-encode these (a URL built from request input
-            # must not fail a page), and so take a URL no browser asks for as written.
-            return None
         try:
             found = preload(url, as_, crossorigin, False, type_, module)
         except ValueError:
