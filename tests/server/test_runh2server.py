@@ -205,6 +205,10 @@ def _get_version(port: int) -> tuple[str, int] | None:
 
 
 @pytest.mark.e2e
+# Two of the StatReloader's one-second looks.
+RELOADER_TICKS_SECONDS = 2.5
+
+
 def test_reloader_restarts_after_a_change(
     tmp_path: Path, h2server_factory: H2ServerFactory
 ) -> None:
@@ -231,6 +235,10 @@ def test_reloader_restarts_after_a_change(
     with H2Connection("127.0.0.1", server.port) as connection:
         assert connection.request("/").pushed_paths == PUSHED
 
+    # Django's StatReloader reports a file only once it has seen its old mtime, and
+    # it looks once a second; reload_urls.py was first imported by the request above.
+    # Changed before the reloader's next look, the change would never be reported.
+    time.sleep(RELOADER_TICKS_SECONDS)
     urls.write_text(RELOAD_URLS.format(version="two"))
     later = time.time() + 2
     os.utime(urls, (later, later))
