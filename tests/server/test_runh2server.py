@@ -204,11 +204,11 @@ def _get_version(port: int) -> tuple[str, int] | None:
     return version, int(pid)
 
 
-@pytest.mark.e2e
 # Two of the StatReloader's one-second looks.
 RELOADER_TICKS_SECONDS = 2.5
 
 
+@pytest.mark.e2e
 def test_reloader_restarts_after_a_change(
     tmp_path: Path, h2server_factory: H2ServerFactory
 ) -> None:
