@@ -14,13 +14,13 @@ end at most ``LEAK_ALLOWANCE_KB`` (4 MB) above its level at that point. Both lev
 are medians of ``LEVEL_SAMPLES`` samples (the first ones after the warm-up, the last
 ones of the soak), since single samples wander (by up to 2 MB from one to the next
 in the full run). Measured on a server that leaks nothing, the end was between
-0.13 MB below and 0.33 MB above that level in four quick runs, and 2.7 MB below it
-in a full run (its memory drifts down as the load's high-water pages are reused). A
-leak of 50 bytes a request crosses 4 MB over the full run's 90,000 requests after
-warm-up, and so do a dozen or two connections that Hypercorn failed to clean up (a
-few hundred kB each); the quick run is too short for memory to see a leak that
-small, which is why every part also counts the threads, descriptors and tasks the
-server holds.
+0.13 MB below and 0.33 MB above that level in four quick runs, and 0.3 to 2.7 MB
+below it in four full runs (memory drifts down as the load's high-water pages are
+reused; single samples reached 1.8 MB above it). A leak of 50 bytes a request
+crosses 4 MB over the full run's 90,000 requests after warm-up, and so do a dozen
+or two connections that Hypercorn failed to clean up (a few hundred kB each); the
+quick run is too short for memory to see a leak that small, which is why every part
+also counts the threads, descriptors and tasks the server holds.
 """
 
 from __future__ import annotations
