@@ -15,7 +15,7 @@ from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.core.asgi import get_asgi_application
 
 from h2push.asgi import H2PushMiddleware
-from h2push.contract import EARLY_HINT_EXTENSION, Receive, Scope, Send
+from h2push.core.contract import EARLY_HINT_EXTENSION, Receive, Scope, Send
 
 __all__ = ["bare", "bare_hint", "h2push", "h2push_static", "plain"]
 

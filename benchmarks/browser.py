@@ -27,7 +27,7 @@ import h2.events
 import h2.settings
 from h2.settings import SettingCodes
 
-from h2push.linkheader import parse_link, split_links
+from h2push.core.linkheader import parse_link, split_links
 
 __all__ = ["BrowserConnection", "PageLoad", "preloaded_style"]
 

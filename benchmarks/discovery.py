@@ -9,7 +9,7 @@ busy machine inflates less), the median of N calls of:
 - **parse**: a full discovery (HTML parse, URL checks, the stylesheet's fonts from
   the in-memory stylesheet cache), what a route's first response, a changed page
   within its budget, or a sample costs;
-- **remembered**: :func:`h2push.discovery.discover` for a route whose page did not
+- **remembered**: :func:`h2push.django_layer.discovery.discover` for a route whose page did not
   change, what most responses cost (the fingerprint and a dictionary look-up);
 - **changed, no budget**: the same for a page that differs every time (a CSRF
   token) between two of its route's parses.
@@ -96,8 +96,8 @@ def medians(samples: list[Timing]) -> Timing:
 
 
 def measure(content: bytes, rounds: int) -> tuple[Timing, Timing, Timing]:
-    from h2push import discovery
-    from h2push.discovery.page import find_assets
+    from h2push.django_layer import discovery
+    from h2push.django_layer.discovery.page import find_assets
 
     def parse() -> object:
         return find_assets(content, "utf-8", "/static/", lambda doing, error: None)
@@ -117,7 +117,7 @@ def measure(content: bytes, rounds: int) -> tuple[Timing, Timing, Timing]:
 
 
 def _changed_without_parse(variants: list[bytes], rounds: int) -> Timing:
-    from h2push import discovery
+    from h2push.django_layer import discovery
 
     def respond(variant: bytes) -> object:
         return discovery.discover("changed", variant, "utf-8", "/static/")

@@ -33,7 +33,7 @@ from benchmarks.stats import Verdict, bootstrap_median, grows_at_most_linearly, 
 __all__ = ["add_arguments", "memory_verdict", "run"]
 
 T = TypeVar("T")
-DISCOVERY_ROUTES = 512  # h2push.discovery.MAX_ROUTES
+DISCOVERY_ROUTES = 512  # h2push.django_layer.discovery.MAX_ROUTES
 ENTRY_KEYS = ("learned_store", "view_times", "discovery_routes")
 # h2push's largest per-URL caches (functools.lru_cache of static URLs and preloads)
 # fill until this many entries, then stop growing too.

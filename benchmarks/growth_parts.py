@@ -92,8 +92,8 @@ def _rss_kb() -> int:
 
 def _sizes() -> dict[str, int]:
     """How many entries h2push's per-route structures hold."""
-    from h2push import discovery, learning
-    from h2push.stores import MemoryStore
+    from h2push.django_layer import discovery, learning
+    from h2push.django_layer.stores import MemoryStore
 
     store = learning.get_store()
     return {
@@ -122,7 +122,7 @@ def route_memory() -> dict[str, Any]:
         apps = _set_up(Path(folder))
         from django.test import override_settings
 
-        from h2push.conf import conf
+        from h2push.django_layer.conf import conf
 
         with override_settings(ROOT_URLCONF="benchmarks.route_urls"):
             # Everything a request touches is loaded before the first reading.

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from benchmarks.report import log
 from benchmarks.servers import Server, start_hypercorn, wait_ready
-from h2push.devcert import ensure_dev_certificate
+from h2push.server.devcert import ensure_dev_certificate
 
 __all__ = ["PageServer", "Site", "page_servers"]
 

@@ -31,7 +31,7 @@ from benchmarks.report import load_average, log, print_table
 from benchmarks.results import add_output_arguments, outputs, write_json
 from benchmarks.servers import HOST
 from benchmarks.stats import at_most, bootstrap_median, paired_ratios, spread
-from h2push.linkheader import parse_link, split_links
+from h2push.core.linkheader import parse_link, split_links
 from h2push.probe import Exchange, H2Connection, fetch
 from tests.support.proxy import spawn_proxy
 

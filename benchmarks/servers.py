@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.report import log
-from h2push.devcert import ensure_dev_certificate
 from h2push.probe import ProbeError, fetch
+from h2push.server.devcert import ensure_dev_certificate
 from tests.support.constants import REPO
 from tests.support.processes import (
     ServerDied,

@@ -15,7 +15,7 @@ project picks for its demonstration.
 
 import os
 
-from h2push.conf import DEFAULTS
+from h2push.django_layer.conf import DEFAULTS
 from testproject.settings import *  # noqa: F403
 from testproject.settings import MIDDLEWARE
 

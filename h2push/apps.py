@@ -9,8 +9,8 @@ class H2PushConfig(AppConfig):
     verbose_name = "HTTP/2 push and preload"
 
     def ready(self) -> None:
-        from h2push.checks import check_settings, check_static_names
-        from h2push.registry import install_response_attribute
+        from h2push.django_layer.checks import check_settings, check_static_names
+        from h2push.django_layer.registry import install_response_attribute
 
         checks.register(check_settings)
         checks.register(check_static_names)

@@ -1,6 +1,6 @@
 """The delivery layer's ASGI adapter, configured from Django's settings.
 
-:class:`H2PushMiddleware` is :class:`h2push.delivery.asgi.DeliveryMiddleware` with
+:class:`H2PushMiddleware` is :class:`h2push.delivery.asgi_middleware.DeliveryMiddleware` with
 each option it is not given read from the ``H2PUSH_*`` settings on every request
 (so ``override_settings`` is seen at once), and :func:`get_asgi_application` is the
 drop-in for Django's own in ``asgi.py``. This is the one place where the delivery
@@ -16,12 +16,17 @@ from typing import TypeVar
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-from h2push.checks import refuse_invalid_settings
-from h2push.conf import conf
-from h2push.contract import EARLY_LINKS_SCOPE_KEY, ASGIApp
-from h2push.delivery.asgi import DeliveryMiddleware, early_hint_links, header_names, push_paths
+from h2push.core.contract import EARLY_LINKS_SCOPE_KEY, ASGIApp
+from h2push.delivery.asgi_middleware import (
+    DeliveryMiddleware,
+    early_hint_links,
+    header_names,
+    push_paths,
+)
+from h2push.delivery.lifespan import answer_lifespan
 from h2push.delivery.options import Options
-from h2push.lifespan import answer_lifespan
+from h2push.django_layer.checks import refuse_invalid_settings
+from h2push.django_layer.conf import conf
 
 __all__ = [
     "EARLY_LINKS_SCOPE_KEY",

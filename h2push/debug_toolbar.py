@@ -8,7 +8,7 @@ Configure it with the toolbar's own setting::
     ]
 
 Only a project that names the panel imports this module (and so the toolbar):
-importing it is what asks :mod:`h2push.story` to record every request's story.
+importing it is what asks :mod:`h2push.core.story` to record every request's story.
 The panel reads that story when the toolbar collects its stats, and once more when
 the response has been sent, since pushes made at the response's start happen after
 Django has answered.
@@ -23,8 +23,8 @@ from typing import Any
 from debug_toolbar.panels import Panel
 from django.http import HttpRequest, HttpResponseBase
 
-from h2push import story as stories
-from h2push.story import STORY_KEY, Fate, Story
+from h2push.core import story as stories
+from h2push.core.story import STORY_KEY, Fate, Story
 
 __all__ = ["H2PushPanel", "find_story", "story_stats"]
 

@@ -25,8 +25,8 @@ from django.urls import reverse
 from jinja2 import Environment
 from jinja2.ext import Extension
 
-from h2push import registry
-from h2push.preload import preload
+from h2push.django_layer import registry
+from h2push.django_layer.preload import preload
 
 __all__ = ["GLOBALS", "PreloadExtension", "environment", "install", "push_static", "push_url"]
 

@@ -33,9 +33,9 @@ from asgiref.sync import async_to_sync
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 
-from h2push.conf import conf
-from h2push.contract import EARLY_HINT_EXTENSION, PUSH_EXTENSION, ASGIApp, Message, Scope
-from h2push.wiring import django_application
+from h2push.core.contract import EARLY_HINT_EXTENSION, PUSH_EXTENSION, ASGIApp, Message, Scope
+from h2push.django_layer.conf import conf
+from h2push.server.wiring import django_application
 
 if TYPE_CHECKING:  # the helpers take Django's test clients, but never need to import them
     from django.http import HttpResponseBase
@@ -244,8 +244,9 @@ def _response_from(messages: list[Message]) -> H2TestResponse:
 
 
 #: The pages of a route h2push must see before it hints the route's assets: a link
-#: is learned once two consecutive pages had it (:meth:`h2push.learning.Learned.observe`),
-#: so that one request alone never decides what the next visitor is hinted.
+#: is learned once two consecutive pages had it
+#: (:meth:`h2push.django_layer.learning.Learned.observe`), so that one request alone
+#: never decides what the next visitor is hinted.
 PAGES_TO_LEARN = 2
 
 
@@ -288,7 +289,7 @@ def _can_learn(path: str) -> None:
 
 def _taught(path: str, response: HttpResponseBase | H2TestResponse) -> None:
     """Fail where the page taught nothing: the rule is
-    :func:`h2push.learning.is_learnable`'s (the request is a GET)."""
+    :func:`h2push.django_layer.learning.is_learnable`'s (the request is a GET)."""
     if isinstance(response, H2TestResponse):
         status, content_type = response.status, response.header("content-type")
     else:

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from h2push.checks import refuse_invalid_settings
-from h2push.conf import conf
-from h2push.delivery.wsgi import EarlyHintsMiddleware, WSGIApp
+from h2push.delivery.wsgi_middleware import EarlyHintsMiddleware, WSGIApp
+from h2push.django_layer.checks import refuse_invalid_settings
+from h2push.django_layer.conf import conf
 
 __all__ = ["H2PushWSGIMiddleware", "get_wsgi_application"]
 
 
 class H2PushWSGIMiddleware(EarlyHintsMiddleware):
-    """:class:`~h2push.delivery.wsgi.EarlyHintsMiddleware` with ``early_hints``
+    """:class:`~h2push.delivery.wsgi_middleware.EarlyHintsMiddleware` with ``early_hints``
     read from ``H2PUSH_EARLY_HINTS`` unless given."""
 
     def __init__(self, app: WSGIApp, *, early_hints: bool | None = None) -> None:

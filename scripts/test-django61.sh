@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 venv=.venv-django61
-paths=(tests/core tests/django_layer tests/delivery tests/discovery tests/server tests/probe tests/e2e)
+paths=(tests/core tests/django_layer tests/delivery tests/server tests/probe tests/e2e)
 
 # A usable interpreter runs, is 3.12 or newer, and has the venv module (a pyenv
 # shim for a version that is not selected exists but fails to run).

@@ -16,7 +16,7 @@
 - ``manage``: runs a management command to completion (``subprocess.CompletedProcess``).
 - ``free_port``: a TCP port nothing listens on right now.
 - ``dev_cert_pair``: ``(certfile, keyfile)`` of a development certificate
-  (``h2push.devcert``) for the session, for servers the tests start themselves.
+  (``h2push.server.devcert``) for the session, for servers the tests start themselves.
 - ``fresh_store``: h2push's learning store, empty before and after the test (its
   cache is process-wide, so each test of what was learned starts from nothing).
 
@@ -50,8 +50,8 @@ def fresh_store() -> Iterator[None]:
     """Every test starts with nothing learned, timed or discovered: learning runs on
     every page (the Link header carries what a route agreed on), so what one test's
     pages taught would otherwise show in the next test's headers."""
-    from h2push import discovery
-    from h2push.learning import get_store, get_view_times
+    from h2push.django_layer import discovery
+    from h2push.django_layer.learning import get_store, get_view_times
 
     def forget() -> None:
         get_store.cache_clear()
@@ -66,7 +66,7 @@ def fresh_store() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def dev_cert_pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """``(certfile, keyfile)``: h2push's development certificate, made for this session."""
-    from h2push.devcert import ensure_dev_certificate
+    from h2push.server.devcert import ensure_dev_certificate
 
     cert = ensure_dev_certificate(tmp_path_factory.mktemp("devcert"))
     return cert.certfile, cert.keyfile
@@ -77,7 +77,7 @@ def rsa_cert_pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]
     """``(certfile, keyfile)``: a self-signed RSA 2048 pair for the loopback names."""
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    from h2push.devcert import build_certificate, write_certificate, write_private_key
+    from h2push.server.devcert import build_certificate, write_certificate, write_private_key
 
     folder = tmp_path_factory.mktemp("rsa")
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)

@@ -2,7 +2,7 @@
 
 The server is the test project under ``runh2server`` (Hypercorn in one process,
 HTTP/2 over TLS), started through :class:`tests.support.servers.H2ServerFactory`
-with a development certificate made by :mod:`h2push.devcert` in the run's temporary
+with a development certificate made by :mod:`h2push.server.devcert` in the run's temporary
 folder, and settings :mod:`benchmarks.reliability.settings`. Everything listens on
 127.0.0.1 and is stopped by process group.
 
@@ -28,8 +28,8 @@ import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from h2push.devcert import ensure_dev_certificate
 from h2push.probe import H2Connection, ProbeError, fetch
+from h2push.server.devcert import ensure_dev_certificate
 from tests.support.processes import ServerDied, ServerProcess, find_free_port, launch, server_env
 from tests.support.servers import H2ServerFactory
 

@@ -10,15 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
-from h2push.contract import Scope
-from h2push.delivery.scope import request_origin
-from h2push.linkheader import (
+from h2push.core.contract import Scope
+from h2push.core.linkheader import (
     early_hint_values,
     join_links,
     parse_link,
     same_origin_path,
     split_links,
 )
+from h2push.delivery.scope import request_origin
 
 __all__ = [
     "MAX_COPIED_BYTES",
@@ -71,7 +71,7 @@ def _header_push_paths(header: bytes, scheme: str, host: str | None) -> tuple[st
 
 def early_hint_links(link_values: Iterable[str], scope: Scope) -> list[bytes]:
     """The values fit for this request's 103, encoded (see
-    :func:`h2push.linkheader.early_hint_values`)."""
+    :func:`h2push.core.linkheader.early_hint_values`)."""
     return hint_links(link_values, *request_origin(scope))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from h2push.contract import DEFAULT_COPY_HEADERS
+from h2push.core.contract import DEFAULT_COPY_HEADERS
 from h2push.delivery.links import header_names
 
 __all__ = ["Options"]

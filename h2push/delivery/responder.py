@@ -7,14 +7,14 @@ import contextvars
 import logging
 from collections.abc import Iterable, Sequence
 
-from h2push.contract import EARLY_HINT_EXTENSION, PUSH_EXTENSION, Message, Scope, Send
+from h2push.core.contract import EARLY_HINT_EXTENSION, PUSH_EXTENSION, Message, Scope, Send
+from h2push.core.linkheader import join_links, parse_link
+from h2push.core.story import Fate, Story
 from h2push.delivery import digest
 from h2push.delivery.budget import PushBudget
 from h2push.delivery.links import MAX_COPIED_BYTES, hint_links, mark_nopush, paths_to_push
 from h2push.delivery.options import Options
 from h2push.delivery.scope import RequestHeaders, connection_of
-from h2push.linkheader import join_links, parse_link
-from h2push.story import Fate, Story
 
 __all__ = ["INFORMATIONAL", "Responder"]
 

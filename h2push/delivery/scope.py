@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import NamedTuple
 
-from h2push.contract import Scope
+from h2push.core.contract import Scope
 from h2push.delivery.navigation import serves_navigation
 
 __all__ = ["RequestHeaders", "connection_of", "request_origin", "target_of"]

@@ -13,7 +13,7 @@ import textwrap
 from dataclasses import dataclass
 from enum import StrEnum
 
-from h2push.linkheader import Link, parse_link, same_origin_path, split_links
+from h2push.core.linkheader import Link, parse_link, same_origin_path, split_links
 from h2push.probe.errors import error_code_name
 from h2push.probe.headers import values
 from h2push.probe.results import Exchange

@@ -11,8 +11,8 @@ from __future__ import annotations
 from django import template
 from django.templatetags.static import static
 
-from h2push import registry
-from h2push.preload import header_safe, preload
+from h2push.django_layer import registry
+from h2push.django_layer.preload import header_safe, preload
 
 register = template.Library()
 

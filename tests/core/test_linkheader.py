@@ -1,10 +1,10 @@
-"""h2push.linkheader: splitting, parsing and joining RFC 8288 Link header values."""
+"""h2push.core.linkheader: splitting, parsing and joining RFC 8288 Link header values."""
 
 from __future__ import annotations
 
 import pytest
 
-from h2push.linkheader import Link, join_links, parse_link, split_links
+from h2push.core.linkheader import Link, join_links, parse_link, split_links
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""h2push.preload: the Preload model, its defaults and its refusals."""
+"""h2push.django_layer.preload: the Preload model, its defaults and its refusals."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from h2push.preload import DESTINATIONS, Preload, destination_for
+from h2push.django_layer.preload import DESTINATIONS, Preload, destination_for
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 import pytest
 from django.test import override_settings
 
-from h2push.linkheader import parse_link, split_links
+from h2push.core.linkheader import parse_link, split_links
 from h2push.testing import H2TestClient
 from tests.support.asgi import HINT, PUSH, START
 from tests.support.constants import EARLY_URLS

@@ -17,8 +17,8 @@ import pytest
 from django.test import override_settings
 
 from h2push.asgi import H2PushMiddleware
-from h2push.contract import EARLY_LINKS_SCOPE_KEY, Message, Receive, Scope, Send
-from h2push.linkheader import parse_link, split_links
+from h2push.core.contract import EARLY_LINKS_SCOPE_KEY, Message, Receive, Scope, Send
+from h2push.core.linkheader import parse_link, split_links
 from h2push.testing import H2TestClient
 from tests.support.constants import EARLY_URLS
 from tests.support.early_harness import Run, request, run_request
@@ -81,7 +81,7 @@ def digest_set_cookies(values: list[str]) -> list[str]:
 
 
 def test_the_url_limit_is_2048() -> None:
-    from h2push import linkheader
+    from h2push.core import linkheader
 
     assert linkheader.MAX_URL_LENGTH == URL_LIMIT
 

@@ -8,7 +8,7 @@ HTTP/1.1 server); the message must go out only when the site opted in
 server that refuses it costs the hint, never the page.
 
 The first half serves the Early Hints test views through the whole Django stack; the
-second drives :class:`~h2push.delivery.asgi.DeliveryMiddleware` around a bare app that
+second drives :class:`~h2push.delivery.asgi_middleware.DeliveryMiddleware` around a bare app that
 calls the early channel itself.
 """
 
@@ -23,8 +23,8 @@ import pytest
 from django.test import override_settings
 
 import h2push.delivery.responder
-from h2push.contract import EARLY_LINKS_SCOPE_KEY, Receive, Scope, Send
-from h2push.delivery.asgi import DeliveryMiddleware
+from h2push.core.contract import EARLY_LINKS_SCOPE_KEY, Receive, Scope, Send
+from h2push.delivery.asgi_middleware import DeliveryMiddleware
 from h2push.testing import H2TestClient
 from tests.support.apps.early_urls import GATE
 from tests.support.asgi import HINT, START, AsgiCall, Message, kinds, response_start

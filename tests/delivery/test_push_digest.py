@@ -11,8 +11,8 @@ from http.cookies import SimpleCookie
 import pytest
 from django.test import override_settings
 
+from h2push.core.linkheader import parse_link, split_links
 from h2push.delivery import digest
-from h2push.linkheader import parse_link, split_links
 from h2push.testing import H2TestClient, H2TestResponse
 from tests.support.constants import EARLY_URLS
 

@@ -1,7 +1,7 @@
 """The WSGI delivery path: one 103 through the server's ``wsgi.early_hints``.
 
 :class:`ServerHints` stands in for Gunicorn's callable and records each call. The
-first half drives :class:`~h2push.delivery.wsgi.EarlyHintsMiddleware` around a bare
+first half drives :class:`~h2push.delivery.wsgi_middleware.EarlyHintsMiddleware` around a bare
 WSGI app that calls the early channel itself; the second half serves the test pages
 of :mod:`tests.support.apps.servers_urls` through Django's WSGI handler and the real
 ``PreloadMiddleware`` (``h2push.wsgi.get_wsgi_application``), as Gunicorn would.
@@ -18,8 +18,8 @@ import pytest
 from django.test import RequestFactory
 from pytest_django.fixtures import Settings
 
-from h2push.contract import EARLY_LINKS_SCOPE_KEY
-from h2push.delivery.wsgi import EarlyHintsMiddleware
+from h2push.core.contract import EARLY_LINKS_SCOPE_KEY
+from h2push.delivery.wsgi_middleware import EarlyHintsMiddleware
 from h2push.wsgi import H2PushWSGIMiddleware, get_wsgi_application
 from tests.support.apps import servers_settings
 from tests.support.constants import CSS_LINK, JS_LINK

@@ -1,4 +1,4 @@
-"""h2push.checks: the system checks of the core settings and the middleware."""
+"""h2push.django_layer.checks: the system checks of the core settings and the middleware."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core import checks
 from django.test import override_settings
 
-from h2push.checks import check_settings
+from h2push.django_layer.checks import check_settings
 
 MIDDLEWARE = "h2push.middleware.PreloadMiddleware"
 

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from selectolax.lexbor import LexborHTMLParser
 
-from h2push.story import Fate, Reason, Source
+from h2push.core.story import Fate, Reason, Source
 from tests.support.constants import CSS_PATH, JS_PATH, REPO
 from tests.support.processes import server_env
 

@@ -21,9 +21,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.handlers.asgi import ASGIHandler
 from django.test import override_settings
 
-from h2push.checks import check_settings
-from h2push.learning import MemoryStore, get_store, get_view_times
-from h2push.linkheader import parse_link, split_links
+from h2push.core.linkheader import parse_link, split_links
+from h2push.django_layer.checks import check_settings
+from h2push.django_layer.learning import MemoryStore, get_store, get_view_times
 from h2push.testing import H2TestClient, H2TestResponse
 from tests.support import failing_caches
 from tests.support.constants import EARLY_URLS

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from django.test import Client, override_settings
 
-from h2push.linkheader import split_links
+from h2push.core.linkheader import split_links
 from h2push.probe import H2Connection
 from tests.support.processes import ServerProcess
 from tests.support.servers import H2ServerFactory

@@ -25,9 +25,10 @@ from django.templatetags.static import static
 from django.test import Client
 from django.urls import path
 
-from h2push import make_push_promise, registry
+from h2push import make_push_promise
+from h2push.core.linkheader import split_links
+from h2push.django_layer import registry
 from h2push.jinja2 import PreloadExtension, install
-from h2push.linkheader import split_links
 from tests.support.constants import CSS_LINK as BASE_CSS_LINK
 from tests.support.constants import JS_LINK as APP_JS_LINK
 from tests.support.staticfiles import collected_manifest

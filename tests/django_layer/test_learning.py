@@ -12,8 +12,8 @@ import pytest
 from django.core.cache import caches
 from django.test import RequestFactory, override_settings
 
-from h2push import learning
-from h2push.learning import CacheStore, MemoryStore, get_store
+from h2push.django_layer import learning
+from h2push.django_layer.learning import CacheStore, MemoryStore, get_store
 from h2push.testing import H2TestClient
 from tests.support.constants import EARLY_URLS, STATIC_DIR
 from tests.support.early_harness import request
@@ -318,7 +318,7 @@ def test_route_key_is_none_without_a_resolved_route() -> None:
 
 
 def test_only_static_urls_are_learnable() -> None:
-    from h2push.preload import Preload
+    from h2push.django_layer.preload import Preload
 
     preloads = [
         Preload("/static/css/base.css"),
@@ -385,7 +385,7 @@ def test_hosts_an_attacker_varies_never_grow_the_cache_past_its_bound() -> None:
 
 
 def test_next_entry_sees_a_new_static_url() -> None:
-    from h2push.preload import Preload
+    from h2push.django_layer.preload import Preload
 
     used = (Preload("/static/css/base.css"),)
     seen = learning.Learned((CSS,), (CSS,))

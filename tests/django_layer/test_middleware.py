@@ -23,10 +23,11 @@ from django.http import (
 from django.test import AsyncClient, Client, override_settings
 from django.urls import path
 
-from h2push import make_push_promise, registry
-from h2push.linkheader import parse_link, split_links
-from h2push.middleware import PreloadMiddleware, merge_preload_links
-from h2push.preload import Preload
+from h2push import make_push_promise
+from h2push.core.linkheader import parse_link, split_links
+from h2push.django_layer import registry
+from h2push.django_layer.middleware import PreloadMiddleware, merge_preload_links
+from h2push.django_layer.preload import Preload
 from h2push.testing import H2TestClient
 from tests.support.constants import STATIC_DIR
 

@@ -25,11 +25,12 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.generic import TemplateView
 
-from h2push import make_push_promise, push_static, push_url, registry
-from h2push.decorators import declared_preloads
-from h2push.linkheader import parse_link, split_links
-from h2push.preload import Preload
-from h2push.registry import PushPromises
+from h2push import make_push_promise, push_static, push_url
+from h2push.core.linkheader import parse_link, split_links
+from h2push.django_layer import registry
+from h2push.django_layer.decorators import declared_preloads
+from h2push.django_layer.preload import Preload
+from h2push.django_layer.registry import PushPromises
 from tests.support.constants import CSS_LINK as BASE_CSS_LINK
 from tests.support.constants import JS_LINK as APP_JS_LINK
 from tests.support.constants import STATIC_DIR

@@ -19,7 +19,7 @@ from django.urls import include, path
 from django.views import View
 
 from h2push import push_static, push_url
-from h2push.checks import check_static_names
+from h2push.django_layer.checks import check_static_names
 from tests.support.staticfiles import collected_manifest
 
 MODULE = __name__

@@ -1,5 +1,5 @@
-"""Issue 17, finding 4, the pieces: :class:`h2push.storecalls.BoundedCalls`, which runs a
-shared store's calls in h2push's own threads and stops waiting at the deadline.
+"""Issue 17, finding 4, the pieces: :class:`h2push.django_layer.storecalls.BoundedCalls`,
+which runs a shared store's calls in h2push's own threads and stops waiting at the deadline.
 
 The calls here block on an event until the test lets them go, as a call to a hung
 store would; every test lets them all go when it ends, so no thread stays held.
@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from h2push import storecalls
-from h2push.storecalls import (
+from h2push.django_layer import storecalls
+from h2push.django_layer.storecalls import (
     HUNG_AFTER,
     STORE_THREADS,
     BoundedCalls,

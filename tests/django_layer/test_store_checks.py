@@ -9,7 +9,7 @@ import pytest
 from django.core import checks
 from django.test import override_settings
 
-from h2push.checks import check_settings
+from h2push.django_layer.checks import check_settings
 
 DJANGO_REDIS = "django.core.cache.backends.redis.RedisCache"
 DJANGO_REDIS_PACKAGE = "django_redis.cache.RedisCache"

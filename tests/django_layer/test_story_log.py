@@ -21,10 +21,10 @@ from urllib.parse import urlencode
 import pytest
 from django.test import override_settings
 
-from h2push import middleware, visit
-from h2push.contract import PUSH_EXTENSION
+from h2push.core.contract import PUSH_EXTENSION
+from h2push.core.story import Fate, Reason
 from h2push.delivery import digest
-from h2push.story import Fate, Reason
+from h2push.django_layer import middleware, visit
 from h2push.testing import H2TestClient, H2TestResponse
 from tests.support import failing_caches
 from tests.support.constants import CSS_PATH, EARLY_URLS, JS_PATH

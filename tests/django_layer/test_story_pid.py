@@ -9,7 +9,7 @@ import os
 import pytest
 from django.test import Client
 
-from h2push.story import Story
+from h2push.core.story import Story
 
 
 def test_the_line_names_the_process_that_tells_it(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,8 +17,8 @@ from asgiref.sync import async_to_sync
 from django.test import AsyncClient, Client, override_settings
 
 from h2push import testing
-from h2push.learning import Learned
-from h2push.linkheader import split_links
+from h2push.core.linkheader import split_links
+from h2push.django_layer.learning import Learned
 from h2push.testing import PAGES_TO_LEARN, H2TestClient, H2TestResponse, ateach, teach
 
 PAGE = "/discovery/?ms=0"

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from django.test import override_settings
 
-from h2push.learning import ViewTimes, get_view_times
+from h2push.django_layer.learning import ViewTimes, get_view_times
 from h2push.testing import H2TestClient
 
 

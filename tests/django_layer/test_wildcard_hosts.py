@@ -17,8 +17,8 @@ from urllib.parse import urlencode
 import pytest
 from django.test import override_settings
 
-from h2push import learning
-from h2push.learning import MemoryStore, get_store
+from h2push.django_layer import learning
+from h2push.django_layer.learning import MemoryStore, get_store
 from h2push.testing import H2TestClient
 from tests.support.constants import CSS_LINK, EARLY_URLS, JS_LINK
 

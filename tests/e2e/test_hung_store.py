@@ -203,7 +203,7 @@ def assert_threads_bounded(after_first_page: set[int | None]) -> None:
     """Pages while the store hangs start no threads that stay: h2push calls the store
     from a small pool of its own, and stops asking a store that timed out. (Each page
     has threads of its own for a moment, the test client's and Django's: those end.)"""
-    from h2push.storecalls import STORE_THREADS
+    from h2push.django_layer.storecalls import STORE_THREADS
 
     assert len(store_threads()) <= STORE_THREADS, threading.enumerate()
     deadline = time.monotonic() + SETTLE

@@ -18,7 +18,7 @@ import ssl
 import pytest
 from django.test import Client
 
-from h2push.linkheader import parse_link, split_links
+from h2push.core.linkheader import parse_link, split_links
 from h2push.probe import Exchange, H2Connection
 from tests.support.constants import STATIC_DIR
 

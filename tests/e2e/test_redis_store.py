@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from h2push.linkheader import split_links
+from h2push.core.linkheader import split_links
 from h2push.probe import Exchange, H2Connection
 from tests.support.constants import CSS_LINK, JS_LINK, REDIS_SETTINGS
 from tests.support.processes import ServerProcess

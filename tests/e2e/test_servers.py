@@ -33,7 +33,7 @@ from typing import Protocol
 
 import pytest
 
-from h2push.linkheader import split_links
+from h2push.core.linkheader import split_links
 from h2push.probe import EventKind, Exchange, H2Connection
 from tests.support import http1
 from tests.support.constants import CSS_LINK, JS_LINK, REPO

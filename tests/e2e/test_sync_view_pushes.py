@@ -7,7 +7,7 @@ request then enters no context of its own, and all its thread-sensitive work
 (``request_started`` receivers, reading the file, closing the response) queues on the
 page's one sync thread. Under a sync view that thread sleeps, so the pushed responses
 used to end only with the view. h2push's static files handler
-(:mod:`h2push.staticfiles`) serves such requests in a context of their own.
+(:mod:`h2push.server.staticfiles`) serves such requests in a context of their own.
 
 - A push-accepting client (:class:`h2push.probe.H2Connection`) has both pushed assets
   complete long before the page of a view that sleeps 1 s, sync or async.
@@ -273,7 +273,7 @@ async def _drain(handler: Any, path: str) -> tuple[int, bytes, float]:
 async def _while_the_thread_sleeps(path: str) -> tuple[int, bytes, float]:
     """Serve ``path`` from inside a thread-sensitive context whose thread sleeps,
     as a promised request inherits it from a page whose sync view is running."""
-    from h2push.wiring import wire_application
+    from h2push.server.wiring import wire_application
 
     async def inner(scope: Any, receive: Any, send: Any) -> None:
         raise AssertionError(f"a static path reached the inner application: {scope['path']}")

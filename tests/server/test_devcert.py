@@ -21,7 +21,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.core.management import call_command
 
-from h2push.devcert import (
+from h2push.probe import H2Connection
+from h2push.server.devcert import (
     CERT_FILENAME,
     KEY_FILENAME,
     build_certificate,
@@ -31,7 +32,6 @@ from h2push.devcert import (
     write_certificate,
     write_private_key,
 )
-from h2push.probe import H2Connection
 from tests.support.constants import REPO
 
 if TYPE_CHECKING:
@@ -167,7 +167,7 @@ def test_setting_is_used_by_ensure(settings, tmp_path: Path) -> None:  # type: i
 
 
 def test_unusable_folder_is_one_readable_error(tmp_path: Path) -> None:
-    from h2push.tls import TLSConfigurationError
+    from h2push.server.tls import TLSConfigurationError
 
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from h2push.devcert import ensure_dev_certificate
+from h2push.server.devcert import ensure_dev_certificate
 
 
 def mode(path: Path) -> int:

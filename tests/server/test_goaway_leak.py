@@ -1,4 +1,4 @@
-"""The GOAWAY that runh2server adds to Hypercorn (:mod:`h2push.goaway`) never keeps a
+"""The GOAWAY that runh2server adds to Hypercorn (:mod:`h2push.server.goaway`) never keeps a
 connection from closing (issue 17, finding 1).
 
 The first version hooked every ``Closed`` event; when a write failed, Hypercorn
@@ -35,9 +35,9 @@ from hypercorn.protocol import ProtocolWrapper
 from hypercorn.protocol.h2 import H2Protocol
 from hypercorn.typing import ConnectionState
 
-import h2push.goaway
-from h2push.goaway import say_goaway_before_closing
+import h2push.server.goaway
 from h2push.probe import H2Connection
+from h2push.server.goaway import say_goaway_before_closing
 from tests.support.constants import CSS_PATH
 from tests.support.leaks import (
     Margin,
@@ -162,7 +162,7 @@ def test_the_idle_close_says_goaway_then_closes() -> None:
 def test_a_peer_that_never_reads_holds_the_close_only_briefly(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(h2push.goaway, "GOAWAY_TIMEOUT", 0.2)
+    monkeypatch.setattr(h2push.server.goaway, "GOAWAY_TIMEOUT", 0.2)
 
     async def scenario() -> tuple[float, FakeWriter, H2Protocol]:
         writer = FakeWriter(drain="hang")

@@ -1,5 +1,5 @@
 """``manage.py runh2server``: end to end over HTTP/2, its runserver ways, bad input,
-the autoreloader, Ctrl-C; and unit tests of the pieces in :mod:`h2push.server`."""
+the autoreloader, Ctrl-C; and unit tests of the pieces in :mod:`h2push.server.serving`."""
 
 from __future__ import annotations
 
@@ -21,12 +21,12 @@ from channels.routing import ProtocolTypeRouter
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.core.exceptions import ImproperlyConfigured
 
-from h2push.addrport import Address, parse_addrport
 from h2push.asgi import H2PushMiddleware
-from h2push.lifespan import LifespanFallback
+from h2push.delivery.lifespan import LifespanFallback
 from h2push.probe import H2Connection
-from h2push.server import KEEP_ALIVE_MAX_REQUESTS, StartupError, bind, build_config
-from h2push.wiring import find_adapter, get_application, wire_application
+from h2push.server.addrport import Address, parse_addrport
+from h2push.server.serving import KEEP_ALIVE_MAX_REQUESTS, StartupError, bind, build_config
+from h2push.server.wiring import find_adapter, get_application, wire_application
 from tests.support.asgi import AsgiCall, kinds
 from tests.support.constants import CSS_PATH, JS_PATH, MANAGE, REPO, STATIC_DIR
 
@@ -342,7 +342,7 @@ def test_bad_certificate_files(
 
 
 def test_not_a_pair(manage: Manage, dev_cert_pair: tuple[Path, Path], tmp_path: Path) -> None:
-    from h2push.devcert import ensure_dev_certificate
+    from h2push.server.devcert import ensure_dev_certificate
 
     other = ensure_dev_certificate(tmp_path / "other")
     result = manage(
@@ -710,13 +710,13 @@ def test_banner_for_every_interface_and_an_expired_certificate(tmp_path: Path) -
 
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    from h2push.devcert import (
+    from h2push.management.commands.runh2server import Command
+    from h2push.server.devcert import (
         build_certificate,
         describe_certificate,
         write_certificate,
         write_private_key,
     )
-    from h2push.management.commands.runh2server import Command
 
     key = ec.generate_private_key(ec.SECP256R1())
     long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=400)

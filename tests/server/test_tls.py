@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from h2push.tls import (
+from h2push.server.tls import (
     DEFAULT_POLICY,
     TLSConfigurationError,
     TLSPolicy,
@@ -277,7 +277,7 @@ def test_another_policy_is_enforced(rsa_cert_pair: tuple[Path, Path]) -> None:
 
 
 def test_pair_is_checked(tmp_path: Path, rsa_cert_pair: tuple[Path, Path]) -> None:
-    from h2push.devcert import ensure_dev_certificate
+    from h2push.server.devcert import ensure_dev_certificate
 
     certfile, keyfile = rsa_cert_pair
     chain, _key = load_certificate_pair(certfile, keyfile)

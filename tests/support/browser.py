@@ -38,7 +38,7 @@ import pytest
 from cryptography import x509
 from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwright
 
-from h2push.devcert import spki_pin
+from h2push.server.devcert import spki_pin
 from tests.support.apps.browser_recorder import ENV_VAR, read_events
 from tests.support.constants import BROWSER_SETTINGS
 from tests.support.processes import ServerProcess

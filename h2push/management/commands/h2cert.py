@@ -7,8 +7,8 @@ from typing import Any, ClassVar
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from h2push.devcert import DevCertificate, ensure_dev_certificate
-from h2push.tls import TLSConfigurationError
+from h2push.server.devcert import DevCertificate, ensure_dev_certificate
+from h2push.server.tls import TLSConfigurationError
 
 
 class Command(BaseCommand):

@@ -20,16 +20,16 @@ from django.utils import autoreload
 from django.utils.module_loading import import_string
 from django.utils.version import get_docs_version
 
-from h2push.addrport import DEFAULT_PORT, Address, StartupError, parse_addrport
-from h2push.devcert import (
+from h2push.server.addrport import DEFAULT_PORT, Address, StartupError, parse_addrport
+from h2push.server.devcert import (
     CertificateInfo,
     DevCertificate,
     describe_certificate,
     ensure_dev_certificate,
 )
-from h2push.server import H2Config, bind, build_config, serve
-from h2push.tls import TLSConfigurationError
-from h2push.wiring import get_application
+from h2push.server.serving import H2Config, bind, build_config, serve
+from h2push.server.tls import TLSConfigurationError
+from h2push.server.wiring import get_application
 
 STATICFILES_APP = "django.contrib.staticfiles"
 WHITENOISE_MIDDLEWARE = "whitenoise.middleware.WhiteNoiseMiddleware"

@@ -40,7 +40,7 @@ def _target(scope: Scope) -> str:
 
 class RequestRecorder:
     """Wraps ``app``; keeps it as ``.app`` so runh2server still finds the h2push
-    adapter inside (``h2push.wiring.find_adapter`` follows ``.app``)."""
+    adapter inside (``h2push.server.wiring.find_adapter`` follows ``.app``)."""
 
     def __init__(self, app: Any, path: str | None = None) -> None:
         self.app = app

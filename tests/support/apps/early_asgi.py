@@ -1,7 +1,7 @@
 """ASGI app for the two-worker end-to-end test (``tests.support.apps.early_asgi:application``).
 
 Django in the h2push adapter with its static files served inside (as in
-development, so pushed ``/static/`` paths answer), wired by :mod:`h2push.wiring` as
+development, so pushed ``/static/`` paths answer), wired by :mod:`h2push.server.wiring` as
 ``runh2server`` would wire it. Every response says which worker process served it
 in an ``x-worker-pid`` header.
 """
@@ -12,8 +12,8 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.support.apps.early_settings")
 
-from h2push.contract import Message, Receive, Scope, Send
-from h2push.wiring import django_application
+from h2push.core.contract import Message, Receive, Scope, Send
+from h2push.server.wiring import django_application
 
 adapter = django_application(serve_static=True)
 PID = str(os.getpid()).encode()

@@ -3,7 +3,7 @@
 ``/`` and ``/page/<n>`` promise two assets, then send a 103, then the page, the order
 RFC 9113 section 8.4 asks for. ``/big`` pushes a body larger than every default
 flow-control window; ``/echo`` describes the request it got, as JSON. It speaks
-HTTP only: :class:`h2push.lifespan.LifespanFallback` answers Hypercorn's lifespan
+HTTP only: :class:`h2push.delivery.lifespan.LifespanFallback` answers Hypercorn's lifespan
 scope for it, as it does for the apps ``runh2server`` serves.
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import json
 
-from h2push.contract import Receive, Scope, Send
-from h2push.lifespan import LifespanFallback
+from h2push.core.contract import Receive, Scope, Send
+from h2push.delivery.lifespan import LifespanFallback
 
 ASSETS: dict[str, bytes] = {
     "/static/a.css": b"body { color: rebeccapurple; }\n",
