@@ -10,12 +10,9 @@ layer meets Django's settings.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import lru_cache
 from typing import TypeVar
 
-from django.core.signals import setting_changed
-from django.dispatch import receiver
-
+from h2push.core import caches
 from h2push.core.contract import EARLY_LINKS_SCOPE_KEY, ASGIApp
 from h2push.delivery.asgi_middleware import (
     DeliveryMiddleware,
@@ -107,10 +104,12 @@ class H2PushMiddleware(DeliveryMiddleware):
 _settings_generation = object()
 
 
-@receiver(setting_changed)
-def _settings_changed(**kwargs: object) -> None:
+def _next_generation() -> None:
     global _settings_generation
     _settings_generation = object()
+
+
+caches.on_forget(_next_generation)
 
 
 def _digest_key() -> bytes:
@@ -119,7 +118,7 @@ def _digest_key() -> bytes:
     return _derived_key(settings.SECRET_KEY)
 
 
-@lru_cache(maxsize=2)
+@caches.per_process(2)
 def _derived_key(secret_key: str) -> bytes:
     from django.utils.crypto import salted_hmac
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from urllib.parse import unquote, urlsplit
+
+from h2push.core import caches
 
 __all__ = [
     "MAX_HOST_LENGTH",
@@ -174,7 +175,7 @@ def early_hint_values(values: Iterable[str], scheme: str, host: str | None) -> t
 
 
 # A site's pages hint the same few lists over and over: work each out once.
-@lru_cache(maxsize=1024)
+@caches.per_process(1024)
 def _early_hint_values(values: tuple[str, ...], scheme: str, host: str | None) -> tuple[str, ...]:
     kept: dict[str, None] = {}
     own_origin = f"{scheme}://{host}"

@@ -8,8 +8,8 @@ copies. Pure functions over the scope and header values.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from functools import lru_cache
 
+from h2push.core import caches
 from h2push.core.contract import Scope
 from h2push.core.linkheader import (
     early_hint_values,
@@ -52,7 +52,7 @@ def paths_to_push(link_headers: Iterable[bytes], scheme: str, host: str | None) 
 
 
 # A site's pages send the same few Link headers over and over: parse each once.
-@lru_cache(maxsize=1024)
+@caches.per_process(1024)
 def _header_push_paths(header: bytes, scheme: str, host: str | None) -> tuple[str, ...]:
     try:
         text = header.decode("ascii")
@@ -81,7 +81,7 @@ def hint_links(link_values: Iterable[str], scheme: str, host: str | None) -> lis
 
 
 # A route's 103 carries the same values every time: encode them once.
-@lru_cache(maxsize=1024)
+@caches.per_process(1024)
 def _encoded_hints(values: tuple[str, ...], scheme: str, host: str | None) -> tuple[bytes, ...]:
     return tuple(value.encode() for value in early_hint_values(values, scheme, host))
 
@@ -115,7 +115,7 @@ NEVER_COPIED = frozenset({b"cookie", b"authorization", b"proxy-authorization"})
 MAX_COPIED_BYTES = 4096
 
 
-@lru_cache(maxsize=8)
+@caches.per_process(8)
 def header_names(names: tuple[str, ...]) -> frozenset[bytes]:
     """Header names to copy as they appear in an ASGI scope (lower-case bytes),
     credentials left out whatever the caller asked."""

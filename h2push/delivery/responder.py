@@ -7,6 +7,7 @@ import contextvars
 import logging
 from collections.abc import Iterable, Sequence
 
+from h2push.core import caches
 from h2push.core.contract import EARLY_HINT_EXTENSION, PUSH_EXTENSION, Message, Scope, Send
 from h2push.core.linkheader import join_links, parse_link
 from h2push.core.story import Fate, Story
@@ -24,15 +25,11 @@ logger = logging.getLogger("h2push")
 INFORMATIONAL = "http.response.informational"
 
 
-_refusal_logged = False
-
-
 def _log_refused_hint(error: Exception) -> None:
-    global _refusal_logged
-    if _refusal_logged:
-        return  # once per process: the server will refuse it every time
-    _refusal_logged = True
-    logger.warning(
+    # Once per process: the server will refuse it every time.
+    caches.warn_once(
+        logger,
+        INFORMATIONAL,
         "The server refused an http.response.informational 103 (%s: %s); turn "
         "H2PUSH_EARLY_HINTS_AS_INFORMATIONAL off for this server.",
         type(error).__name__,

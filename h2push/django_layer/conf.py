@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
+from h2push.core import caches
 from h2push.core.contract import DEFAULT_COPY_HEADERS
 
 __all__ = ["DEFAULTS", "DEFAULT_COPY_HEADERS", "conf", "django_setting"]
@@ -65,11 +66,15 @@ def django_setting(name: str) -> Any:
         return value
 
 
+caches.on_forget(_values.clear, when=DEFAULTS.__contains__)
+caches.on_forget(_django_values.clear)
+
+
+# The one receiver: every per-process cache and warn-once memory of h2push is
+# registered with h2push.core.caches, which decides what a setting's change clears.
 @receiver(setting_changed)
-def _forget_values(setting: str, **kwargs: Any) -> None:
-    if setting in DEFAULTS:
-        _values.clear()
-    _django_values.clear()
+def _forget_what_depends_on(setting: str, **kwargs: Any) -> None:
+    caches.forget(setting)
 
 
 class Settings:

@@ -10,14 +10,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, TypeVar
 
 from asgiref.sync import iscoroutinefunction
-from django.core.signals import setting_changed
-from django.dispatch import receiver
 from django.templatetags.static import static
 
+from h2push.core import caches
 from h2push.django_layer import registry
 from h2push.django_layer.preload import Preload, preload
 
@@ -46,16 +44,10 @@ class DeclaredPreload:
 
 # The same declarations resolve on every request of a view, to the same URLs for
 # as long as the static files settings stay as they are.
-@lru_cache(maxsize=1024)
+@caches.per_process(when=lambda setting: setting.startswith("STATIC") or setting == "STORAGES")
 def _resolve(declaration: DeclaredPreload) -> Preload:
     url = static(declaration.target) if declaration.is_static else declaration.target
     return preload(url, declaration.as_, declaration.crossorigin, declaration.nopush)
-
-
-@receiver(setting_changed)
-def _forget_resolved(setting: str, **kwargs: Any) -> None:
-    if setting.startswith("STATIC") or setting == "STORAGES":
-        _resolve.cache_clear()
 
 
 def declared_preloads(view: Any) -> tuple[DeclaredPreload, ...]:

@@ -13,15 +13,15 @@ are not checked here.
 from __future__ import annotations
 
 import os
-from functools import lru_cache
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import staticfiles_storage
 
+from h2push.core import caches
 from h2push.django_layer.preload import Preload, destination_for
 
-__all__ = ["fits", "forget"]
+__all__ = ["file_size", "fits"]
 
 
 def fits(preload: Preload, name: str, max_bytes: int) -> bool:
@@ -33,7 +33,7 @@ def fits(preload: Preload, name: str, max_bytes: int) -> bool:
     return size is not None and size <= max_bytes
 
 
-@lru_cache(maxsize=4096)
+@caches.per_process(4096, when=lambda setting: setting.startswith("STATIC"))
 def file_size(name: str) -> int | None:
     """The size of static file ``name`` in bytes, asked once per name: from the
     finders in development, from the storage after ``collectstatic`` (a remote
@@ -48,8 +48,3 @@ def file_size(name: str) -> int | None:
         return staticfiles_storage.size(name) if settings.STATIC_ROOT else None
     except Exception:  # a storage that cannot answer: not hinted, never an error
         return None
-
-
-def forget() -> None:
-    """Forget the sizes read (the static settings changed)."""
-    file_size.cache_clear()

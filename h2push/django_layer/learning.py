@@ -23,19 +23,17 @@ page: see :func:`read` and :func:`write` (and :mod:`h2push.django_layer.stores`)
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import staticfiles_storage
-from django.core.signals import setting_changed
-from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponseBase
 from django.http.request import split_domain_port
 from django.utils.http import is_same_domain
 
+from h2push.core import caches
 from h2push.core.linkheader import MAX_URL_LENGTH, has_dot_segments
 from h2push.django_layer import hintable
 from h2push.django_layer.conf import conf, django_setting
@@ -65,7 +63,6 @@ __all__ = [
     "get_store",
     "get_view_times",
     "is_learnable",
-    "is_static",
     "learnable_links",
     "names_missing_static_file",
     "next_entry",
@@ -106,7 +103,7 @@ class Learned(NamedTuple):
 
 
 # A store answers with the same few tuples over and over: read each once.
-@lru_cache(maxsize=1024)
+@caches.per_process(1024)
 def _entry(links: Links) -> Learned:
     if "" not in links:
         return Learned()
@@ -114,7 +111,7 @@ def _entry(links: Links) -> Learned:
     return Learned(links[:split], links[split + 1 :])
 
 
-@lru_cache(maxsize=1024)
+@caches.per_process(1024)
 def _preloads(links: Links) -> tuple[Preload, ...]:
     return tuple(p for p in map(preload_from_link, links) if p is not None)
 
@@ -149,6 +146,9 @@ def route_and_origin(request: HttpRequest) -> tuple[str | None, str]:
 
 _MAX_ROUTE_ORIGINS = 1024
 _route_origins: dict[tuple[str, str | None, str | None], tuple[str | None, str]] = {}
+# ALLOWED_HOSTS, DEBUG, USE_X_FORWARDED_HOST, SECURE_PROXY_SSL_HEADER and more
+# decide a request's host and scheme.
+caches.on_forget(_route_origins.clear)
 
 
 def _host_key(host: str) -> str:
@@ -163,7 +163,7 @@ def _host_key(host: str) -> str:
 _NO_ENTRY = "?"
 
 
-@lru_cache(maxsize=256)
+@caches.per_process(256)
 def _allowed_entry(domain: str, allowed: tuple[str, ...], debug: bool) -> str:
     if debug and not allowed:
         # Django's own defaults for an empty ALLOWED_HOSTS under DEBUG.
@@ -183,14 +183,13 @@ def is_learnable(request: HttpRequest, response: HttpResponseBase) -> bool:
     )
 
 
-def is_static(preload: Preload) -> bool:
-    """Whether the URL names an existing static file, and cannot climb out of
-    ``STATIC_URL``: a ``..`` segment, even percent-encoded, is resolved by servers
-    and clients."""
-    return _is_static_url(preload.url, django_setting("STATIC_URL") or "")
+def _static_settings(setting: str) -> bool:
+    return setting.startswith("STATIC") or setting == "INSTALLED_APPS"
 
 
-@lru_cache(maxsize=4096)
+# Whether the URL names an existing static file, and cannot climb out of
+# STATIC_URL: a ".." segment, even percent-encoded, is resolved by servers and clients.
+@caches.per_process(4096, when=_static_settings)
 def _is_static_url(url: str, static_url: str) -> bool:
     if not static_url or not url.startswith(static_url) or len(url) > MAX_URL_LENGTH:
         return False
@@ -220,18 +219,6 @@ def _static_file_exists(name: str) -> bool:
         return False
 
 
-@receiver(setting_changed)
-def _forget_static(setting: str, **kwargs: object) -> None:
-    if setting.startswith("STATIC") or setting == "INSTALLED_APPS":
-        _is_static_url.cache_clear()
-        hintable.forget()
-        _static_links.cache_clear()
-        _next_entry.cache_clear()
-    # ALLOWED_HOSTS, DEBUG, USE_X_FORWARDED_HOST, SECURE_PROXY_SSL_HEADER and more
-    # decide a request's host and scheme.
-    _route_origins.clear()
-
-
 def request_origin(request: HttpRequest, host: str | None = None) -> str:
     return f"{request.scheme}://{host or request.get_host()}".lower()
 
@@ -252,7 +239,7 @@ def next_entry(learned: Learned, used: tuple[Preload, ...], cap: int) -> Learned
 
 
 # A stable route's pages give the same entry the same assets over and over.
-@lru_cache(maxsize=1024)
+@caches.per_process(1024)
 def _next_entry(
     learned: Learned, used: tuple[Preload, ...], cap: int, static_url: str, max_bytes: int
 ) -> Learned | None:
@@ -261,7 +248,7 @@ def _next_entry(
 
 
 # A route's pages use the same assets over and over: sort them out once.
-@lru_cache(maxsize=1024)
+@caches.per_process(1024)
 def _static_links(preloads: tuple[Preload, ...], static_url: str, max_bytes: int) -> Links:
     return tuple(
         dict.fromkeys(

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from functools import lru_cache
 from typing import NamedTuple
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponseBase
 
+from h2push.core import caches
 from h2push.core import story as stories
 from h2push.core.contract import EARLY_LINKS_SCOPE_KEY, SendEarlyLinks, SendEarlyLinksSync
 from h2push.core.linkheader import (
@@ -75,7 +75,7 @@ class _Merged(NamedTuple):
 
 # A route's pages merge the same preloads into the same view header over and over:
 # the result is worked out once (preloads are shared objects, cheap to compare).
-@lru_cache(maxsize=1024)
+@caches.per_process(1024)
 def _merge_once(
     header: str | None, preloads: tuple[Preload, ...], cap: int, own_origin: str | None
 ) -> _Merged:
@@ -109,22 +109,17 @@ def _merge_once(
     return _Merged(joined, tuple(added), tuple(too_long), tuple(over_cap))
 
 
-_cap_warned = False
-
-
 def _warn_cap(url: str, cap: int) -> None:
     """Once per process a WARNING (a page keeps more assets than the cap lets
     through, and that is a setting to look at); each drop at DEBUG."""
-    global _cap_warned
-    if not _cap_warned:
-        _cap_warned = True
-        logger.warning(
-            "A response had more preloads than H2PUSH_MAX_PRELOADS (%d); %s and any further "
-            "ones are left out. Raise the setting, or register fewer assets.",
-            cap,
-            url,
-        )
-    else:
+    if not caches.warn_once(
+        logger,
+        "H2PUSH_MAX_PRELOADS",
+        "A response had more preloads than H2PUSH_MAX_PRELOADS (%d); %s and any further "
+        "ones are left out. Raise the setting, or register fewer assets.",
+        cap,
+        url,
+    ):
         logger.debug("Preload of %s dropped: the response has %d already.", url, cap)
 
 

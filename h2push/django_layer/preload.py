@@ -5,12 +5,12 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from urllib.parse import quote, urlsplit
 
 from django.utils.encoding import iri_to_uri
 from django.utils.html import escape
 
+from h2push.core import caches
 from h2push.core.linkheader import MAX_URL_LENGTH, parse_link
 
 __all__ = [
@@ -228,14 +228,14 @@ def preload(
     return _shared_preload(url, as_, crossorigin, nopush, type_, module)
 
 
-@lru_cache(maxsize=4096)
+@caches.per_process(4096)
 def _shared_preload(
     url: str, as_: str, crossorigin: str | None, nopush: bool, type_: str | None, module: bool
 ) -> Preload:
     return Preload(url, as_, crossorigin, nopush, type_, module)
 
 
-@lru_cache(maxsize=1024)
+@caches.per_process(1024)
 def preload_from_link(value: str) -> Preload | None:
     """The :class:`Preload` a ``Link`` value of h2push's own asks for; ``None`` for
     anything else (or anything unsafe)."""

@@ -128,7 +128,11 @@ def register(registered: Preload) -> bool:
     return True
 
 
-_ATTRIBUTE = "_h2push_push_promises"
+# A response's own set, made when first read or assigned.
+_PROMISES = "_h2push_push_promises"
+# The middleware's merged preloads, a tuple, kept apart until someone reads the set
+# (few do, and every page request writes it).
+_MERGED = "_h2push_merged_preloads"
 
 
 class _PushPromisesAttribute:
@@ -139,11 +143,12 @@ class _PushPromisesAttribute:
             return self
         promises = response_promises(response)
         if promises is None:
-            promises = response.__dict__[_ATTRIBUTE] = PushPromises()
+            promises = response.__dict__[_PROMISES] = PushPromises()
         return promises
 
     def __set__(self, response: HttpResponseBase, value: Iterable[str | Preload]) -> None:
-        response.__dict__[_ATTRIBUTE] = (
+        response.__dict__.pop(_MERGED, None)
+        response.__dict__[_PROMISES] = (
             value if isinstance(value, PushPromises) else PushPromises(value)
         )
 
@@ -156,13 +161,16 @@ def install_response_attribute() -> None:
 
 def set_response_promises(response: HttpResponseBase, preloads: tuple[Preload, ...]) -> None:
     """Give the response ``preloads`` (each URL once) as its ``push_promises``; the
-    set is made if someone reads it (few do, and every page request sets it)."""
-    response.__dict__[_ATTRIBUTE] = preloads
+    set is made if someone reads it."""
+    response.__dict__.pop(_PROMISES, None)
+    response.__dict__[_MERGED] = preloads
 
 
 def response_promises(response: HttpResponseBase) -> PushPromises | None:
     """The response's own ``push_promises`` if the view used them, without creating them."""
-    promises: PushPromises | tuple[Preload, ...] | None = response.__dict__.get(_ATTRIBUTE)
-    if isinstance(promises, tuple):  # what the middleware added, made a set when asked
-        promises = response.__dict__[_ATTRIBUTE] = PushPromises.of(promises)
+    promises: PushPromises | None = response.__dict__.get(_PROMISES)
+    if promises is None:
+        merged: tuple[Preload, ...] | None = response.__dict__.pop(_MERGED, None)
+        if merged is not None:
+            promises = response.__dict__[_PROMISES] = PushPromises.of(merged)
     return promises

@@ -19,13 +19,12 @@ import logging
 import os
 from collections import OrderedDict
 from collections.abc import Callable
-from functools import cache, partial
+from functools import partial
 from typing import Protocol, TypeVar
 
 from django.core.cache import caches
-from django.core.signals import setting_changed
-from django.dispatch import receiver
 
+from h2push.core.caches import per_process
 from h2push.django_layer.conf import conf
 from h2push.django_layer.storecalls import HUNG_PAUSE_SECONDS, BoundedCalls, StoreHung, StoreTimeout
 
@@ -174,12 +173,16 @@ class ViewTimes:
         return typical is not None and typical < threshold_ms
 
 
-@cache
+def _store_settings(setting: str) -> bool:
+    return setting.startswith("H2PUSH_") or setting == "CACHES"
+
+
+@per_process(None, when=_store_settings)
 def get_view_times() -> ViewTimes:
     return ViewTimes(conf.H2PUSH_LEARNED_ROUTES)
 
 
-@cache
+@per_process(None, when=_store_settings)
 def get_store() -> MemoryStore | CacheStore:
     """The store the settings name; built once, again after a settings change."""
     alias = conf.H2PUSH_LEARN_CACHE
@@ -189,13 +192,6 @@ def get_store() -> MemoryStore | CacheStore:
 # A forked worker (Gunicorn's preload_app) builds its own store: its parent's may
 # count calls overdue in threads the worker does not have.
 os.register_at_fork(after_in_child=get_store.cache_clear)
-
-
-@receiver(setting_changed)
-def _forget_store(setting: str, **kwargs: object) -> None:
-    if setting.startswith("H2PUSH_") or setting == "CACHES":
-        get_store.cache_clear()
-        get_view_times.cache_clear()
 
 
 # --- a page request's way in ------------------------------------------------------

@@ -22,13 +22,13 @@ from typing import Any
 import pytest
 from django.test import override_settings
 
-import h2push.delivery.responder
+from h2push.core import caches
 from h2push.core.contract import EARLY_LINKS_SCOPE_KEY, Receive, Scope, Send
 from h2push.delivery.asgi_middleware import DeliveryMiddleware
 from h2push.testing import H2TestClient
+from harness.asgi import HINT, START, AsgiCall, Message, kinds, response_start
+from harness.constants import CSS_LINK, EARLY_URLS, JS_LINK
 from tests.support.apps.early_urls import GATE
-from tests.support.asgi import HINT, START, AsgiCall, Message, kinds, response_start
-from tests.support.constants import CSS_LINK, EARLY_URLS, JS_LINK
 
 INFORMATIONAL = "http.response.informational"
 OPT_IN = override_settings(H2PUSH_EARLY_HINTS_AS_INFORMATIONAL=True)
@@ -41,7 +41,7 @@ DEADLINE = 10.0
 @pytest.fixture(autouse=True)
 def warn_afresh(monkeypatch: pytest.MonkeyPatch) -> None:
     """The refusal is logged once per process: each test starts before that once."""
-    monkeypatch.setattr(h2push.delivery.responder, "_refusal_logged", False)
+    caches.forget()
 
 
 def http1_client() -> H2TestClient:

@@ -21,13 +21,14 @@ from urllib.parse import urlencode
 import pytest
 from django.test import override_settings
 
+from h2push.core import caches
 from h2push.core.contract import PUSH_EXTENSION
 from h2push.core.story import Fate, Reason
 from h2push.delivery import digest
-from h2push.django_layer import middleware, visit
+from h2push.django_layer import visit
 from h2push.testing import H2TestClient, H2TestResponse
+from harness.constants import CSS_PATH, EARLY_URLS, JS_PATH
 from tests.support import failing_caches
-from tests.support.constants import CSS_PATH, EARLY_URLS, JS_PATH
 
 pytestmark = pytest.mark.urls(EARLY_URLS)
 
@@ -212,7 +213,7 @@ def test_the_assets_of_a_page_are_no_story(
 def test_the_cap_is_warned_about_once_and_each_drop_is_in_the_line(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(middleware, "_cap_warned", False)  # once per process: this test's
+    caches.forget()  # warned once per process: this test's warning must be the first
     h2 = client(caplog)
     for _ in range(3):
         page(h2, learn_query("css/base.css", "js/app.js", "img/logo.png"))

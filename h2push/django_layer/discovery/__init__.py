@@ -52,11 +52,8 @@ import logging
 import threading
 import zlib
 from collections.abc import Callable
-from typing import Any
 
-from django.core.signals import setting_changed
-from django.dispatch import receiver
-
+from h2push.core import caches
 from h2push.django_layer.discovery import budget, stylesheets
 from h2push.django_layer.discovery.background import Background
 from h2push.django_layer.discovery.page import find_assets
@@ -87,7 +84,6 @@ MAX_PAGE_BYTES = 2 * 1024 * 1024
 
 _WHOLE_PAGE_FINGERPRINT = 256 * 1024
 _EDGE = 16 * 1024
-_MAX_WARNED = 64
 
 
 #: Pages waiting to be read in the background, at most (one per route).
@@ -96,7 +92,6 @@ MAX_WAITING = 4
 _memory = RouteMemory(MAX_ROUTES, MIN_RESPONSES_BETWEEN_PARSES, SAMPLE_EVERY)
 _background = Background(MAX_WAITING)
 _generation = 0  # counts forget()s
-_warned: set[tuple[str, str]] = set()
 _lock = threading.Lock()
 
 
@@ -137,11 +132,10 @@ def wait_for_background(timeout: float = 5.0) -> bool:
 
 
 def forget() -> None:
-    """Forget every route, every stylesheet read, and the warnings given."""
+    """Forget every route and every stylesheet read."""
     global _generation
     with _lock:
         _generation += 1  # what a reading under way finds is not kept
-        _warned.clear()
     _memory.clear()
     stylesheets.clear()
 
@@ -198,20 +192,20 @@ def _parse(
 
 
 def _warn(doing: str, error: BaseException) -> None:
-    cause = (doing, type(error).__name__)
-    with _lock:
-        if cause in _warned or len(_warned) >= _MAX_WARNED:
-            return
-        _warned.add(cause)
+    cause = ("discovery", doing, type(error).__name__)
     if isinstance(error, budget.OverBudget):
-        logger.warning(
+        caches.warn_once(
+            logger,
+            cause,
             "h2push discovery stopped %s early (%s); what it found until then is used. "
             "See 'What one page may cost' in docs/discovery.rst.",
             doing,
             error,
         )
         return
-    logger.warning(
+    caches.warn_once(
+        logger,
+        cause,
         "h2push discovery failed %s (%s: %s); it finds nothing there until this is fixed.",
         doing,
         type(error).__name__,
@@ -219,8 +213,9 @@ def _warn(doing: str, error: BaseException) -> None:
     )
 
 
-@receiver(setting_changed)
-def _forget_on_settings_change(setting: str, **kwargs: Any) -> None:
+def _depends_on(setting: str) -> bool:
     # Where static files live, and under which URL, decide what is found.
-    if setting.startswith("STATIC") or setting in ("STORAGES", "DEBUG", "INSTALLED_APPS"):
-        forget()
+    return setting.startswith("STATIC") or setting in ("STORAGES", "DEBUG", "INSTALLED_APPS")
+
+
+caches.on_forget(forget, when=_depends_on)
