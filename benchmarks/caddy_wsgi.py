@@ -1,6 +1,6 @@
 """The WSGI application Gunicorn serves behind Caddy in the browser benchmark.
 
-``tests/support/apps/caddy_stack.py`` starts Gunicorn with the Caddy tests' settings
+``harness/caddy_stack.py`` starts Gunicorn with the Caddy tests' settings
 in the environment; the benchmark serves its own pages, so this module names
 :mod:`benchmarks.page_settings` (h2push's default settings) before Django loads.
 """

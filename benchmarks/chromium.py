@@ -2,7 +2,7 @@
 
 One browser runs for the whole benchmark, launched as the browser tests launch it
 (Debian's ``/usr/bin/chromium`` through Playwright, the test certificate trusted by
-its SPKI pin only, see ``tests/support/browser.py``). Each load gets a browser
+its SPKI pin only, see ``harness/browser.py``). Each load gets a browser
 context of its own: in Chromium a new context is a fresh off-the-record profile,
 with an empty HTTP cache and its own connections, so every load is a first visit
 that opens its TCP and TLS connection anew. That costs about 50 ms where a new
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, sync_playwright
 
-from tests.support.browser import CHROMIUM, CHROMIUM_FLAGS, certificate_pin, require_chromium
+from harness.browser import CHROMIUM, CHROMIUM_FLAGS, certificate_pin, require_chromium
 
 __all__ = ["ASSETS", "Load", "PageLoader", "chromium"]
 

@@ -21,7 +21,7 @@ from benchmarks.browser import BrowserConnection, PageLoad
 from benchmarks.machine import print_machine
 from benchmarks.report import load_average, log, median, print_table
 from benchmarks.servers import HOST, Server, bench_servers
-from tests.support.proxy import spawn_proxy
+from harness.proxy import spawn_proxy
 
 __all__ = ["add_arguments", "run"]
 

@@ -52,7 +52,7 @@ def _browser_scope(path: str) -> dict[str, Any]:
 
 async def _serve(app: Any, path: str, count: int) -> float:
     """CPU milliseconds per request of ``count`` requests."""
-    from tests.support.asgi import call_app
+    from harness.asgi import call_app
 
     started = time.process_time()
     for _ in range(count):

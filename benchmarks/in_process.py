@@ -25,7 +25,7 @@ from benchmarks import hook_times
 from benchmarks.machine import print_machine
 from benchmarks.report import log, median
 from h2push.core.contract import ASGIApp, Scope
-from tests.support.asgi import call_app
+from harness.asgi import call_app
 
 __all__ = ["CASES", "Case", "add_arguments", "run"]
 

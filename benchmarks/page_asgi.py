@@ -17,7 +17,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchmarks.page_settings")
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 
 from benchmarks.asgi import h2push, h2push_static, plain
-from tests.support.apps.browser_recorder import RequestRecorder
+from harness.browser_recorder import RequestRecorder
 
 __all__ = [
     "h2push",

@@ -3,7 +3,7 @@
 Headless Chromium (:mod:`benchmarks.chromium`: a fresh profile and a new connection per
 load) loads ``bench/view-<ms>/`` (the discovery page: a stylesheet with a web font, a
 classic and a module script, named with ``{% static %}`` only) through the delay
-proxy of ``tests/support/proxy.py`` at several round-trip times, from:
+proxy of ``harness/proxy.py`` at several round-trip times, from:
 
 - **a** h2push with Early Hints (Hypercorn with the h2push adapter and the static
   files handler, as ``runh2server`` wires it);
@@ -38,9 +38,9 @@ from benchmarks.results import add_output_arguments, outputs
 from benchmarks.server_record import EventLog, load_timings
 from benchmarks.servers import HOST
 from h2push.probe import Exchange, ProbeError, fetch
-from tests.support.apps.browser_recorder import ENV_VAR
-from tests.support.apps.caddy_stack import CaddyStack, Worker, start_stack
-from tests.support.proxy import spawn_proxy
+from harness.browser_recorder import ENV_VAR
+from harness.caddy_stack import CaddyStack, Worker, start_stack
+from harness.proxy import spawn_proxy
 
 __all__ = ["VARIANTS", "Variant", "add_arguments", "run"]
 

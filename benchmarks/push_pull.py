@@ -33,7 +33,7 @@ from benchmarks.servers import HOST
 from benchmarks.stats import at_most, bootstrap_median, paired_ratios, spread
 from h2push.core.linkheader import parse_link, split_links
 from h2push.probe import Exchange, H2Connection, fetch
-from tests.support.proxy import spawn_proxy
+from harness.proxy import spawn_proxy
 
 __all__ = ["add_arguments", "run"]
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from benchmarks.machine import machine_info
 from benchmarks.report import load_average, log
-from tests.support.constants import REPO
+from harness.constants import REPO
 
 __all__ = ["Outputs", "add_output_arguments", "outputs", "write_json"]
 

@@ -1,6 +1,6 @@
 """What a benchmark server saw of each page load, from the browser tests' recorder.
 
-``tests/support/apps/browser_recorder.py`` wraps an application and appends a line
+``harness/browser_recorder.py`` wraps an application and appends a line
 per event (a request read, a 103 sent, a response started or ended) with the
 server's ``time.monotonic()`` to a file. :class:`EventLog` reads the lines written
 since its last read; :func:`load_timings` turns one page load's lines into times in

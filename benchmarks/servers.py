@@ -1,7 +1,7 @@
 """The benchmark servers: Hypercorn processes (TLS, HTTP/2, one worker) serving an
 application of :mod:`benchmarks.asgi` under the settings of :mod:`benchmarks.settings`.
 
-Processes are started, stopped and measured by :mod:`tests.support.processes`, the
+Processes are started, stopped and measured by :mod:`harness.processes`, the
 same code the tests use; the certificate is h2push's development certificate.
 """
 
@@ -18,8 +18,8 @@ from pathlib import Path
 from benchmarks.report import log
 from h2push.probe import ProbeError, fetch
 from h2push.server.devcert import ensure_dev_certificate
-from tests.support.constants import REPO
-from tests.support.processes import (
+from harness.constants import REPO
+from harness.processes import (
     ServerDied,
     ServerProcess,
     launch,

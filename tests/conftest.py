@@ -2,7 +2,7 @@
 
 - ``h2server``: one ``manage.py runh2server 127.0.0.1:PORT --noreload`` for the whole
   session (per xdist worker), with its development certificate in a temporary
-  folder. It yields a :class:`tests.support.processes.ServerProcess`: ``host``,
+  folder. It yields a :class:`harness.processes.ServerProcess`: ``host``,
   ``port``, ``base_url`` (``https://127.0.0.1:PORT``), ``url(path)``, ``certfile``,
   ``keyfile``, ``pid``, ``output()`` (stdout so far) and ``errors()`` (stderr so far).
 - ``h2server_rsa``: another session server, given ``rsa_cert_pair`` as
@@ -22,7 +22,7 @@
 
 Every process starts in its own session (so a Ctrl-C in the terminal does not reach
 it) and is stopped through its process group id: SIGINT, then SIGTERM, then SIGKILL
-(:mod:`tests.support.processes`; the factories are in :mod:`tests.support.servers`).
+(:mod:`harness.processes`; the factories are in :mod:`harness.servers`).
 No certificate is ever written into the repository or the user's home: ``HOME`` and
 ``XDG_DATA_HOME`` point into pytest's temporary folder.
 """
@@ -36,8 +36,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.processes import ServerProcess, find_free_port
-from tests.support.servers import DaphneFactory, H2ServerFactory, run_manage
+from harness.processes import ServerProcess, find_free_port
+from harness.servers import DaphneFactory, H2ServerFactory, run_manage
 
 
 @pytest.fixture
@@ -147,5 +147,5 @@ def daphne_server(
 def manage(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
     """``manage(*args, env=None, settings=None, launcher=None, timeout=60, **popen_kwargs)``:
     run ``python manage.py *args`` to completion, output captured as text
-    (:func:`tests.support.servers.run_manage`)."""
+    (:func:`harness.servers.run_manage`)."""
     return functools.partial(run_manage, tmp_path / "home")

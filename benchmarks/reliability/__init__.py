@@ -58,7 +58,7 @@ from benchmarks.reliability.soak import Memory, run_soak
 from benchmarks.reliability.tally import Part
 from benchmarks.reliability.traffic import health_check
 from benchmarks.report import log
-from tests.support.processes import ServerProcess
+from harness.processes import ServerProcess
 
 __all__ = ["add_arguments", "run"]
 

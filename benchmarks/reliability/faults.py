@@ -22,8 +22,8 @@ from benchmarks.reliability.servers import HOST, rss_kb
 from benchmarks.reliability.tally import Part
 from benchmarks.reliability.traffic import LOAD_PAGES, health_check, open_connection, send_batch
 from h2push.probe import ProbeError, error_code_name
+from harness.processes import ServerProcess
 from tests.support.leaks import stall_and_drop
-from tests.support.processes import ServerProcess
 
 __all__ = [
     "Fault",

@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from h2push.probe import ProbeError, fetch
+from harness.processes import ServerProcess
 from tests.support.leaks import resources
-from tests.support.processes import ServerProcess
 
 __all__ = ["MARGIN", "SETTLE_SECONDS", "Held", "back_within", "judge", "read_held", "settled"]
 

@@ -28,7 +28,7 @@ from benchmarks.reliability.servers import (
 from benchmarks.reliability.tally import Part, Tally
 from benchmarks.reliability.traffic import LOAD_PAGES, health_check, open_connection, send_batch
 from h2push.probe import Exchange, H2Connection, ProbeError, Request
-from tests.support.processes import ServerProcess
+from harness.processes import ServerProcess
 
 __all__ = ["bad_inputs", "dead_store"]
 

@@ -1,7 +1,7 @@
 """The processes the reliability run starts: ``manage.py runh2server`` and Redis.
 
 The server is the test project under ``runh2server`` (Hypercorn in one process,
-HTTP/2 over TLS), started through :class:`tests.support.servers.H2ServerFactory`
+HTTP/2 over TLS), started through :class:`harness.servers.H2ServerFactory`
 with a development certificate made by :mod:`h2push.server.devcert` in the run's temporary
 folder, and settings :mod:`benchmarks.reliability.settings`. Everything listens on
 127.0.0.1 and is stopped by process group.
@@ -30,8 +30,8 @@ from pathlib import Path
 
 from h2push.probe import H2Connection, ProbeError, fetch
 from h2push.server.devcert import ensure_dev_certificate
-from tests.support.processes import ServerDied, ServerProcess, find_free_port, launch, server_env
-from tests.support.servers import H2ServerFactory
+from harness.processes import ServerDied, ServerProcess, find_free_port, launch, server_env
+from harness.servers import H2ServerFactory
 
 __all__ = [
     "HOST",

@@ -1,10 +1,10 @@
 """A real browser follows the 103 that Gunicorn sends and Caddy forwards.
 
 The Deploying page's first recipe as shipped (``deploy/Caddyfile`` and
-``deploy/gunicorn.conf.py``, started by :mod:`tests.support.apps.caddy_stack`):
+``deploy/gunicorn.conf.py``, started by :mod:`harness.caddy_stack`):
 Gunicorn serves the test project under WSGI behind Caddy, which terminates TLS with a
 certificate this session made and serves the collected static files itself. Headless
-Chromium (:mod:`tests.support.browser`, trusting that certificate by its pin) loads
+Chromium (:mod:`harness.browser`, trusting that certificate by its pin) loads
 slow pages through a delay proxy that adds 8 ms each way: on bare loopback Chromium
 can miss a 103 that arrives within about a millisecond of its request.
 
@@ -33,8 +33,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext
 
-from tests.support.apps.caddy_stack import CaddyStack, start_stack
-from tests.support.browser import (
+from harness.browser import (
     ProxiedSite,
     certificate_pin,
     new_profile_fixture,  # noqa: F401 (the ``new_profile`` fixture, found by pytest)
@@ -43,8 +42,9 @@ from tests.support.browser import (
     read_listed_page,
     require_chromium,
 )
-from tests.support.constants import CSS_PATH, JS_PATH
-from tests.support.proxy import DelayProxy
+from harness.caddy_stack import CaddyStack, start_stack
+from harness.constants import CSS_PATH, JS_PATH
+from harness.proxy import DelayProxy
 
 pytestmark = pytest.mark.browser
 

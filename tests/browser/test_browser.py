@@ -7,11 +7,11 @@ test project's slow pages over HTTP/2 from ``manage.py runh2server``:
   (``--ignore-certificate-errors-spki-list``), never by ignoring certificate errors:
   Chromium does not cache a response that had a certificate error, so a hinted
   asset would be fetched twice.
-- A userspace proxy (``tests/support/proxy.py``) adds 8 ms each way between
+- A userspace proxy (``harness/proxy.py``) adds 8 ms each way between
   browser and server: on bare loopback Chromium can miss a 103 that arrives within
   about a millisecond of its request, which no real network produces.
 - The server runs with ``tests.support.apps.browser_settings``, whose application is wrapped in a
-  recorder (``tests/support/apps/browser_recorder.py``) that logs, with ``time.monotonic()``, when
+  recorder (``harness/browser_recorder.py``) that logs, with ``time.monotonic()``, when
   each request arrived, when the 103 went out and when each response started.
 
 What the tests prove, from both ends:
@@ -36,7 +36,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext
 
-from tests.support.browser import (
+from harness.browser import (
     RecordedSite,
     new_profile_fixture,  # noqa: F401 (the ``new_profile`` fixture, found by pytest)
     playwright_fixture,  # noqa: F401 (the ``playwright`` fixture, found by pytest)
@@ -44,8 +44,8 @@ from tests.support.browser import (
     read_listed_page,
     recorded_site,
 )
-from tests.support.constants import STATIC_DIR
-from tests.support.servers import H2ServerFactory
+from harness.constants import STATIC_DIR
+from harness.servers import H2ServerFactory
 
 pytestmark = pytest.mark.browser
 

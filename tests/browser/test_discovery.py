@@ -18,7 +18,7 @@ The first visit is the control: no 103, and the font was fetched by the styleshe
 
 As in ``test_browser.py``, a userspace proxy adds 8 ms each way (on bare loopback
 Chromium can miss a 103 that arrives within a millisecond of its request) and the
-server runs with a recorder (``tests/support/apps/browser_recorder.py``) that logs
+server runs with a recorder (``harness/browser_recorder.py``) that logs
 each request it received.
 """
 
@@ -32,7 +32,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext
 
-from tests.support.browser import (
+from harness.browser import (
     RecordedSite,
     load_page,
     navigation_entry,
@@ -42,8 +42,8 @@ from tests.support.browser import (
     recorded_site,
     resource_entries,
 )
-from tests.support.constants import STATIC_DIR
-from tests.support.servers import H2ServerFactory
+from harness.constants import STATIC_DIR
+from harness.servers import H2ServerFactory
 
 pytestmark = pytest.mark.browser
 

@@ -16,7 +16,7 @@ from django.urls import path
 from h2push.asgi import H2PushMiddleware, get_asgi_application, push_paths
 from h2push.django_layer.conf import DEFAULT_COPY_HEADERS
 from h2push.testing import H2TestClient
-from tests.support.asgi import (
+from harness.asgi import (
     PUSH,
     App,
     AsgiCall,

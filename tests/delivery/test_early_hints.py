@@ -15,8 +15,8 @@ from django.test import override_settings
 
 from h2push.core.linkheader import parse_link, split_links
 from h2push.testing import H2TestClient
-from tests.support.asgi import HINT, PUSH, START
-from tests.support.constants import EARLY_URLS
+from harness.asgi import HINT, PUSH, START
+from harness.constants import EARLY_URLS
 from tests.support.early_harness import Run, request
 
 pytestmark = [pytest.mark.urls(EARLY_URLS), pytest.mark.usefixtures("fresh_store")]

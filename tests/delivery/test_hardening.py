@@ -20,7 +20,7 @@ from h2push.asgi import H2PushMiddleware
 from h2push.core.contract import EARLY_LINKS_SCOPE_KEY, Message, Receive, Scope, Send
 from h2push.core.linkheader import parse_link, split_links
 from h2push.testing import H2TestClient
-from tests.support.constants import EARLY_URLS
+from harness.constants import EARLY_URLS
 from tests.support.early_harness import Run, request, run_request
 
 # fresh_store: what one test's pages taught must not reach another test's 103s.

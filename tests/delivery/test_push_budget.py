@@ -16,7 +16,7 @@ from django.test import override_settings
 from h2push.asgi import H2PushMiddleware
 from h2push.delivery.budget import PushBudget
 from h2push.testing import H2TestClient, default_application
-from tests.support.constants import EARLY_URLS
+from harness.constants import EARLY_URLS
 from tests.support.early_harness import DEADLINE, FakeConnection
 
 pytestmark = [pytest.mark.urls(EARLY_URLS), pytest.mark.usefixtures("fresh_store")]

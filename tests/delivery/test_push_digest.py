@@ -14,7 +14,7 @@ from django.test import override_settings
 from h2push.core.linkheader import parse_link, split_links
 from h2push.delivery import digest
 from h2push.testing import H2TestClient, H2TestResponse
-from tests.support.constants import EARLY_URLS
+from harness.constants import EARLY_URLS
 
 pytestmark = pytest.mark.urls(EARLY_URLS)
 

@@ -21,8 +21,8 @@ from pytest_django.fixtures import Settings
 from h2push.core.contract import EARLY_LINKS_SCOPE_KEY
 from h2push.delivery.wsgi_middleware import EarlyHintsMiddleware
 from h2push.wsgi import H2PushWSGIMiddleware, get_wsgi_application
+from harness.constants import CSS_LINK, JS_LINK
 from tests.support.apps import servers_settings
-from tests.support.constants import CSS_LINK, JS_LINK
 
 Environ = dict[str, Any]
 NAVIGATION = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"}

@@ -22,8 +22,8 @@ import pytest
 from selectolax.lexbor import LexborHTMLParser
 
 from h2push.core.story import Fate, Reason, Source
-from tests.support.constants import CSS_PATH, JS_PATH, REPO
-from tests.support.processes import server_env
+from harness.constants import CSS_PATH, JS_PATH, REPO
+from harness.processes import server_env
 
 pytest.importorskip("debug_toolbar")
 

@@ -25,9 +25,9 @@ from h2push.core.linkheader import parse_link, split_links
 from h2push.django_layer.checks import check_settings
 from h2push.django_layer.learning import MemoryStore, get_store, get_view_times
 from h2push.testing import H2TestClient, H2TestResponse
+from harness.constants import EARLY_URLS
+from harness.processes import find_free_port
 from tests.support import failing_caches
-from tests.support.constants import EARLY_URLS
-from tests.support.processes import find_free_port
 
 pytestmark = pytest.mark.urls(EARLY_URLS)
 

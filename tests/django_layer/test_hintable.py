@@ -18,8 +18,8 @@ from django.test import Client, override_settings
 
 from h2push.core.linkheader import split_links
 from h2push.probe import H2Connection
-from tests.support.processes import ServerProcess
-from tests.support.servers import H2ServerFactory
+from harness.processes import ServerProcess
+from harness.servers import H2ServerFactory
 
 BIG_BYTES = 3 * 1024 * 1024  # over the default bound of 2 MiB
 FILES = {

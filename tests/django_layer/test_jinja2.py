@@ -29,8 +29,8 @@ from h2push import make_push_promise
 from h2push.core.linkheader import split_links
 from h2push.django_layer import registry
 from h2push.jinja2 import PreloadExtension, install
-from tests.support.constants import CSS_LINK as BASE_CSS_LINK
-from tests.support.constants import JS_LINK as APP_JS_LINK
+from harness.constants import CSS_LINK as BASE_CSS_LINK
+from harness.constants import JS_LINK as APP_JS_LINK
 from tests.support.staticfiles import collected_manifest
 
 

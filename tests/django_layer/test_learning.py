@@ -15,7 +15,7 @@ from django.test import RequestFactory, override_settings
 from h2push.django_layer import learning
 from h2push.django_layer.learning import CacheStore, MemoryStore, get_store
 from h2push.testing import H2TestClient
-from tests.support.constants import EARLY_URLS, STATIC_DIR
+from harness.constants import EARLY_URLS, STATIC_DIR
 from tests.support.early_harness import request
 
 pytestmark = [pytest.mark.urls(EARLY_URLS), pytest.mark.usefixtures("fresh_store")]

@@ -29,7 +29,7 @@ from h2push.django_layer import registry
 from h2push.django_layer.middleware import PreloadMiddleware, merge_preload_links
 from h2push.django_layer.preload import Preload
 from h2push.testing import H2TestClient
-from tests.support.constants import STATIC_DIR
+from harness.constants import STATIC_DIR
 
 pytestmark = pytest.mark.urls(__name__)
 

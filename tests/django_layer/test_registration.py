@@ -31,9 +31,9 @@ from h2push.django_layer import registry
 from h2push.django_layer.decorators import declared_preloads
 from h2push.django_layer.preload import Preload
 from h2push.django_layer.registry import PushPromises
-from tests.support.constants import CSS_LINK as BASE_CSS_LINK
-from tests.support.constants import JS_LINK as APP_JS_LINK
-from tests.support.constants import STATIC_DIR
+from harness.constants import CSS_LINK as BASE_CSS_LINK
+from harness.constants import JS_LINK as APP_JS_LINK
+from harness.constants import STATIC_DIR
 from tests.support.staticfiles import collected_manifest
 
 MENU_LINK = "</api/menu.json>; rel=preload; as=fetch; crossorigin"

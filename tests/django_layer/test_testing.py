@@ -11,7 +11,7 @@ from django.urls import path
 
 from h2push import push_url
 from h2push.testing import H2TestClient, H2TestResponse
-from tests.support.constants import STATIC_DIR
+from harness.constants import STATIC_DIR
 
 BASE_CSS = (STATIC_DIR / "css" / "base.css").read_bytes()
 APP_JS = (STATIC_DIR / "js" / "app.js").read_bytes()

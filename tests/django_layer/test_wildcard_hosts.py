@@ -20,7 +20,7 @@ from django.test import override_settings
 from h2push.django_layer import learning
 from h2push.django_layer.learning import MemoryStore, get_store
 from h2push.testing import H2TestClient
-from tests.support.constants import CSS_LINK, EARLY_URLS, JS_LINK
+from harness.constants import CSS_LINK, EARLY_URLS, JS_LINK
 
 pytestmark = [pytest.mark.urls(EARLY_URLS), pytest.mark.usefixtures("fresh_store")]
 

@@ -1,6 +1,6 @@
 """Fixtures of the end-to-end tests only.
 
-- ``redis_server``: a :class:`tests.support.redis.RedisServer` (Debian's
+- ``redis_server``: a :class:`harness.redis.RedisServer` (Debian's
   ``redis-server``) running on a free loopback port, empty, answering PING. The test
   may ``stop()`` it and ``start()`` it again on the same port (an outage); it is
   stopped when the test ends.
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.redis import RedisServer
+from harness.redis import RedisServer
 
 
 @pytest.fixture

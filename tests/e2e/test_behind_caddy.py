@@ -1,7 +1,7 @@
 """End to end: Gunicorn behind Caddy, from the shipped ``deploy/`` files, seen over HTTP/2.
 
 The Deploying page's first two recipes, run as a site would run them
-(:mod:`tests.support.apps.caddy_stack`): Caddy (Debian's 2.6) terminates TLS with a
+(:mod:`harness.caddy_stack`): Caddy (Debian's 2.6) terminates TLS with a
 certificate this session made and proxies over HTTP/1.1 to Gunicorn, which serves
 the test project
 
@@ -33,7 +33,7 @@ from pathlib import Path
 import pytest
 
 from h2push.probe import EventKind, Exchange, H2Connection
-from tests.support.apps.caddy_stack import (
+from harness.caddy_stack import (
     ASGI_WORKER,
     CADDY,
     CADDYFILE,
@@ -43,7 +43,7 @@ from tests.support.apps.caddy_stack import (
     require_caddy,
     start_stack,
 )
-from tests.support.constants import CSS_LINK, CSS_PATH, JS_LINK
+from harness.constants import CSS_LINK, CSS_PATH, JS_LINK
 
 pytestmark = pytest.mark.e2e
 

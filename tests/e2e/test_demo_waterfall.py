@@ -18,13 +18,13 @@ import pytest
 from django.test import Client
 
 from h2push.probe import Exchange, H2Connection
-from tests.support.constants import CSS_LINK, CSS_PATH, JS_LINK, JS_PATH, STATIC_DIR
+from harness.constants import CSS_LINK, CSS_PATH, JS_LINK, JS_PATH, STATIC_DIR
 
 if TYPE_CHECKING:
     from pytest_django.fixtures import SettingsWrapper
 
-    from tests.support.processes import ServerProcess
-    from tests.support.servers import H2ServerFactory
+    from harness.processes import ServerProcess
+    from harness.servers import H2ServerFactory
 
 SVG = "{http://www.w3.org/2000/svg}"
 # The first waterfall imports matplotlib in the server, which may build its font

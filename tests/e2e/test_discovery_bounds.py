@@ -17,9 +17,9 @@ from collections.abc import Iterator
 import pytest
 
 from h2push.probe import Exchange, H2Connection
+from harness.processes import ServerProcess
+from harness.servers import H2ServerFactory
 from tests.support.apps.discovery_attacks import NORMAL_URLS, PAGES
-from tests.support.processes import ServerProcess
-from tests.support.servers import H2ServerFactory
 
 pytestmark = pytest.mark.e2e
 

@@ -26,9 +26,9 @@ from collections.abc import Iterator
 import pytest
 
 from h2push.probe import Exchange, H2Connection, TimelineEvent
-from tests.support.constants import STATIC_DIR
-from tests.support.processes import ServerProcess
-from tests.support.servers import H2ServerFactory
+from harness.constants import STATIC_DIR
+from harness.processes import ServerProcess
+from harness.servers import H2ServerFactory
 
 pytestmark = pytest.mark.e2e
 

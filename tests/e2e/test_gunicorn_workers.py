@@ -36,10 +36,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.apps.caddy_stack import GUNICORN_CONF, start_gunicorn
-from tests.support.constants import CSS_LINK, JS_LINK, REDIS_SETTINGS, REPO, START_TIMEOUT
-from tests.support.processes import ServerProcess, server_env
-from tests.support.redis import RedisServer
+from harness.caddy_stack import GUNICORN_CONF, start_gunicorn
+from harness.constants import CSS_LINK, JS_LINK, REDIS_SETTINGS, REPO, START_TIMEOUT
+from harness.processes import ServerProcess, server_env
+from harness.redis import RedisServer
 
 pytestmark = pytest.mark.e2e
 

@@ -26,10 +26,10 @@ from urllib.parse import unquote, urlencode
 import pytest
 
 from h2push.probe import Exchange, H2Connection, ProbeError
+from harness.constants import HARDENING_SETTINGS, REPO, START_TIMEOUT, WRONG_TYPE_SETTINGS
+from harness.processes import ServerProcess, find_free_port, launch, server_env
+from harness.servers import H2ServerFactory
 from tests.support.apps.early_urls import PAGE
-from tests.support.constants import HARDENING_SETTINGS, REPO, START_TIMEOUT, WRONG_TYPE_SETTINGS
-from tests.support.processes import ServerProcess, find_free_port, launch, server_env
-from tests.support.servers import H2ServerFactory
 
 pytestmark = pytest.mark.e2e
 

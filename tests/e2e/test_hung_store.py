@@ -29,8 +29,8 @@ from django.test import RequestFactory, override_settings
 
 from h2push.testing import H2TestClient
 from h2push.wsgi import get_wsgi_application
-from tests.support.constants import CSS_LINK, EARLY_URLS, JS_LINK
-from tests.support.redis import RedisServer
+from harness.constants import CSS_LINK, EARLY_URLS, JS_LINK
+from harness.redis import RedisServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.urls(EARLY_URLS), pytest.mark.usefixtures("fresh_store")]
 

@@ -20,7 +20,7 @@ from django.test import Client
 
 from h2push.core.linkheader import parse_link, split_links
 from h2push.probe import Exchange, H2Connection
-from tests.support.constants import STATIC_DIR
+from harness.constants import STATIC_DIR
 
 pytestmark = pytest.mark.e2e
 

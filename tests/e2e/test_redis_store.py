@@ -31,10 +31,10 @@ import pytest
 
 from h2push.core.linkheader import split_links
 from h2push.probe import Exchange, H2Connection
-from tests.support.constants import CSS_LINK, JS_LINK, REDIS_SETTINGS
-from tests.support.processes import ServerProcess
-from tests.support.redis import RedisServer
-from tests.support.workers import running_worker_pids, start_workers, wait_for_workers
+from harness.constants import CSS_LINK, JS_LINK, REDIS_SETTINGS
+from harness.processes import ServerProcess
+from harness.redis import RedisServer
+from harness.workers import running_worker_pids, start_workers, wait_for_workers
 
 pytestmark = pytest.mark.e2e
 

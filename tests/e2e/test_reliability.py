@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.constants import REPO
+from harness.constants import REPO
 
 pytestmark = pytest.mark.e2e
 

@@ -35,16 +35,16 @@ import pytest
 
 from h2push.core.linkheader import split_links
 from h2push.probe import EventKind, Exchange, H2Connection
-from tests.support import http1
-from tests.support.constants import CSS_LINK, JS_LINK, REPO
-from tests.support.processes import (
+from harness.constants import CSS_LINK, JS_LINK, REPO
+from harness.processes import (
     ServerProcess,
     find_free_port,
     launch,
     server_env,
     wait_for_port,
 )
-from tests.support.servers import H2ServerFactory
+from harness.servers import H2ServerFactory
+from tests.support import http1
 
 pytestmark = pytest.mark.e2e
 

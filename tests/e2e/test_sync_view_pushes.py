@@ -43,9 +43,9 @@ import pytest
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
 
 from h2push.probe import Exchange, H2Connection
-from tests.support.constants import CSS_PATH, JS_PATH, STATIC_DIR
-from tests.support.processes import ServerProcess
-from tests.support.servers import H2ServerFactory
+from harness.constants import CSS_PATH, JS_PATH, STATIC_DIR
+from harness.processes import ServerProcess
+from harness.servers import H2ServerFactory
 
 pytestmark = pytest.mark.e2e
 

@@ -17,9 +17,9 @@ from urllib.parse import urlencode
 import pytest
 
 from h2push.probe import Exchange, H2Connection, Request
-from tests.support.constants import CSS_LINK, HARDENING_SETTINGS, JS_LINK
-from tests.support.processes import ServerProcess
-from tests.support.servers import H2ServerFactory
+from harness.constants import CSS_LINK, HARDENING_SETTINGS, JS_LINK
+from harness.processes import ServerProcess
+from harness.servers import H2ServerFactory
 
 pytestmark = pytest.mark.e2e
 

@@ -22,9 +22,9 @@ from pathlib import Path
 import pytest
 
 from h2push.probe import Exchange, H2Connection
-from tests.support.constants import EARLY_SETTINGS
-from tests.support.processes import ServerProcess
-from tests.support.workers import running_worker_pids, start_workers, wait_for_workers
+from harness.constants import EARLY_SETTINGS
+from harness.processes import ServerProcess
+from harness.workers import running_worker_pids, start_workers, wait_for_workers
 
 pytestmark = pytest.mark.e2e
 

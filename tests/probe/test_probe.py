@@ -48,9 +48,9 @@ from h2push.probe import (
     fetch,
     parse_url,
 )
+from harness.constants import PROBE_ASGI_APP, REPO
+from harness.processes import launch, listening_socket, server_env, write_hypercorn_config
 from tests.support.apps.probe_app import ASSETS, BIG, BIG_PATH, PAGE, asset_body, page_assets
-from tests.support.constants import PROBE_ASGI_APP, REPO
-from tests.support.processes import launch, listening_socket, server_env, write_hypercorn_config
 
 pytestmark = pytest.mark.e2e
 

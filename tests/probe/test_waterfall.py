@@ -22,8 +22,8 @@ from django.core.management import CommandError, call_command
 
 from h2push.probe.results import EventKind, Exchange, Interim, Promise, TimelineEvent
 from h2push.probe.waterfall import WaterfallUnavailable, draw_waterfall, waterfall_rows
-from tests.support.processes import ServerProcess
-from tests.support.servers import H2ServerFactory
+from harness.processes import ServerProcess
+from harness.servers import H2ServerFactory
 
 SVG = "{http://www.w3.org/2000/svg}"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -32,11 +32,11 @@ from h2push.server.devcert import (
     write_certificate,
     write_private_key,
 )
-from tests.support.constants import REPO
+from harness.constants import REPO
 
 if TYPE_CHECKING:
-    from tests.support.processes import ServerProcess
-    from tests.support.servers import H2ServerFactory
+    from harness.processes import ServerProcess
+    from harness.servers import H2ServerFactory
 
 UTC = dt.UTC
 

@@ -38,7 +38,9 @@ from hypercorn.typing import ConnectionState
 import h2push.server.goaway
 from h2push.probe import H2Connection
 from h2push.server.goaway import say_goaway_before_closing
-from tests.support.constants import CSS_PATH
+from harness.constants import CSS_PATH
+from harness.processes import ServerProcess
+from harness.servers import H2ServerFactory
 from tests.support.leaks import (
     Margin,
     idle_until_closed,
@@ -48,8 +50,6 @@ from tests.support.leaks import (
     stall_and_drop,
     wait_for_level,
 )
-from tests.support.processes import ServerProcess
-from tests.support.servers import H2ServerFactory
 
 # The first measurement: 10 connections x 50 GETs left 500 threads.
 STALLED_CONNECTIONS = 10

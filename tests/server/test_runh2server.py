@@ -27,14 +27,14 @@ from h2push.probe import H2Connection
 from h2push.server.addrport import Address, parse_addrport
 from h2push.server.serving import KEEP_ALIVE_MAX_REQUESTS, StartupError, bind, build_config
 from h2push.server.wiring import find_adapter, get_application, wire_application
-from tests.support.asgi import AsgiCall, kinds
-from tests.support.constants import CSS_PATH, JS_PATH, MANAGE, REPO, STATIC_DIR
+from harness.asgi import AsgiCall, kinds
+from harness.constants import CSS_PATH, JS_PATH, MANAGE, REPO, STATIC_DIR
 
 if TYPE_CHECKING:
     from subprocess import CompletedProcess
 
-    from tests.support.processes import ServerProcess
-    from tests.support.servers import H2ServerFactory
+    from harness.processes import ServerProcess
+    from harness.servers import H2ServerFactory
 
     Manage = Callable[..., CompletedProcess[str]]
 

@@ -19,13 +19,13 @@ import pytest
 
 from h2push.management.commands.runh2server import static_files_line
 from h2push.probe import Exchange, H2Connection
-from tests.support.constants import CSS_PATH, JS_PATH
+from harness.constants import CSS_PATH, JS_PATH
 
 if TYPE_CHECKING:
     from pytest_django.fixtures import SettingsWrapper
 
-    from tests.support.processes import ServerProcess
-    from tests.support.servers import H2ServerFactory
+    from harness.processes import ServerProcess
+    from harness.servers import H2ServerFactory
 
 WHITENOISE_SETTINGS = "tests.support.apps.banner_whitenoise_settings"
 PRODUCTION_SETTINGS = "tests.support.apps.banner_production_settings"

@@ -27,7 +27,7 @@ from h2push.server.tls import (
 )
 
 if TYPE_CHECKING:
-    from tests.support.processes import ServerProcess
+    from harness.processes import ServerProcess
 
 pytestmark = pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1:DeprecationWarning")
 

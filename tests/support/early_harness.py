@@ -1,4 +1,4 @@
-"""Requests through the Early Hints test views, driven by ``tests.support.asgi``.
+"""Requests through the Early Hints test views, driven by ``harness.asgi``.
 
 ``run_gated`` proves order: it puts an ``asyncio.Event`` in the scope (see
 ``tests.support.apps.early_urls.GATE``) and sets it only when the app sends
@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from h2push.testing import H2TestClient
+from harness.asgi import HINT, PUSH, AsgiCall, kinds, pushed_paths, response_start
 from tests.support.apps.early_urls import GATE, GATE_TIMEOUT_KEY, LOG
-from tests.support.asgi import HINT, PUSH, AsgiCall, kinds, pushed_paths, response_start
 
 # Generous: a deadline only stops a broken app from hanging the test run.
 DEADLINE = 15.0

@@ -1,7 +1,7 @@
 """Static files as a production server has them: collected into a manifest storage.
 
 Django is imported inside the function, so that importing this module needs no
-configured settings (as :mod:`tests.support.constants`).
+configured settings (as :mod:`harness.constants`).
 """
 
 from __future__ import annotations

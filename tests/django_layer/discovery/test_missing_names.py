@@ -22,7 +22,7 @@ from h2push.core.story import Fate, Source
 from h2push.django_layer import learning, visit
 from h2push.django_layer.preload import Preload
 from h2push.testing import H2TestClient
-from tests.support.constants import STATIC_DIR
+from harness.constants import STATIC_DIR
 
 PAGE = "/discovery/?ms=0"
 

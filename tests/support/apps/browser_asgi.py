@@ -4,7 +4,7 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.support.apps.browser_settings")
 
+from harness.browser_recorder import RequestRecorder
 from testproject.asgi import application as project_application
-from tests.support.apps.browser_recorder import RequestRecorder
 
 application = RequestRecorder(project_application)

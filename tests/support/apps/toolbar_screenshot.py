@@ -1,7 +1,7 @@
 """Take the docs' screenshot of h2push's debug-toolbar panel.
 
 Starts ``manage.py runh2server`` with :mod:`tests.support.apps.toolbar_settings`,
-has headless Chromium (:mod:`tests.support.browser`) load ``/slow/?ms=300`` three
+has headless Chromium (:mod:`harness.browser`) load ``/slow/?ms=300`` three
 times, so the third load is hinted with what the first two agreed on, opens the
 h2push panel in the toolbar and saves the window::
 
@@ -16,8 +16,8 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from tests.support.browser import certificate_pin, launch_profile, require_chromium
-from tests.support.servers import H2ServerFactory
+from harness.browser import certificate_pin, launch_profile, require_chromium
+from harness.servers import H2ServerFactory
 
 PAGE = "/slow/?ms=300"
 VISITS = 3

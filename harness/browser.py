@@ -17,7 +17,7 @@ preloaded from a 103 would be fetched a second time.
 - the ``playwright`` fixture (:func:`playwright_fixture`, one driver per test module)
   and the ``new_profile`` fixture (:func:`new_profile_fixture`), which launches fresh
   profiles trusting the module's ``site`` and closes them all at the end;
-- :class:`ProxiedSite` (a server behind a :class:`~tests.support.proxy.DelayProxy`) and
+- :class:`ProxiedSite` (a server behind a :class:`~harness.proxy.DelayProxy`) and
   :func:`recorded_site`, the recorded runh2server behind that proxy;
 - :func:`load_page` (a page that answered 200) and :func:`read_listed_page` (what a
   page with a ``#resource-timing`` list saw);
@@ -39,11 +39,11 @@ from cryptography import x509
 from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwright
 
 from h2push.server.devcert import spki_pin
-from tests.support.apps.browser_recorder import ENV_VAR, read_events
-from tests.support.constants import BROWSER_SETTINGS
-from tests.support.processes import ServerProcess
-from tests.support.proxy import DelayProxy
-from tests.support.servers import H2ServerFactory
+from harness.browser_recorder import ENV_VAR, read_events
+from harness.constants import BROWSER_SETTINGS
+from harness.processes import ServerProcess
+from harness.proxy import DelayProxy
+from harness.servers import H2ServerFactory
 
 T = TypeVar("T")
 

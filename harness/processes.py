@@ -2,7 +2,7 @@
 
 No pytest and no Django here, so scripts can use it as well as fixtures::
 
-    from tests.support.processes import launch, server_env
+    from harness.processes import launch, server_env
 
     server = launch(
         [sys.executable, "-m", "hypercorn", "-b", f"127.0.0.1:{port}", "app:app"],
@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.support.constants import REPO, START_TIMEOUT, STOP_TIMEOUT
+from harness.constants import REPO, START_TIMEOUT, STOP_TIMEOUT
 
 __all__ = [
     "ServerDied",

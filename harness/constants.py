@@ -1,7 +1,9 @@
-"""Names and numbers more than one test module needs.
+"""Names and numbers that several test modules and the benchmarks need.
 
 Plain values only (no Django import), so that subprocess helpers and the benchmarks
-can import this module without configuring Django first.
+can import this module without configuring Django first. The test sites' settings and
+applications are named here as dotted strings for the subprocesses that import them;
+this package never imports them itself.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 #: The repository's root: the working directory of every server subprocess.
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 MANAGE = REPO / "manage.py"
 #: The test project's static files (``STATICFILES_DIRS``), read to compare bodies.
 STATIC_DIR = REPO / "testproject" / "static"

@@ -1,7 +1,7 @@
 """The servers the fixtures start: ``manage.py runh2server`` and Daphne, over TLS.
 
 :class:`H2ServerFactory` and :class:`DaphneFactory` start them through
-:mod:`tests.support.processes` with a private ``HOME`` under their temporary folder
+:mod:`harness.processes` with a private ``HOME`` under their temporary folder
 (so no certificate lands in the user's), keep what they started, and stop it all
 with ``close()``. :func:`run_manage` runs a management command to completion.
 """
@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from tests.support.constants import MANAGE, REPO, SETTINGS, START_TIMEOUT
-from tests.support.processes import ServerDied, ServerProcess, find_free_port, launch, server_env
+from harness.constants import MANAGE, REPO, SETTINGS, START_TIMEOUT
+from harness.processes import ServerDied, ServerProcess, find_free_port, launch, server_env
 
 
 def project_env(home: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:

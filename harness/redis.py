@@ -10,7 +10,7 @@ No pytest and no Django here (the fixture is in ``tests/e2e/conftest.py``)::
     redis.stop()
 
 It keeps nothing on disk (``--save ""``, ``--appendonly no``), so every start is
-empty, and runs through :func:`tests.support.processes.launch` like every other
+empty, and runs through :func:`harness.processes.launch` like every other
 server the tests start: its own session, output in files, stopped by process group.
 """
 
@@ -22,8 +22,8 @@ import socket
 import time
 from pathlib import Path
 
-from tests.support.constants import START_TIMEOUT
-from tests.support.processes import (
+from harness.constants import START_TIMEOUT
+from harness.processes import (
     ServerDied,
     ServerProcess,
     find_free_port,

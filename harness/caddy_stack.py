@@ -36,8 +36,8 @@ from pathlib import Path
 from typing import Any
 
 from h2push.probe import ProbeError, fetch
-from tests.support.constants import MANAGE, REPO, START_TIMEOUT
-from tests.support.processes import ServerDied, ServerProcess, find_free_port, launch, server_env
+from harness.constants import MANAGE, REPO, START_TIMEOUT
+from harness.processes import ServerDied, ServerProcess, find_free_port, launch, server_env
 
 CADDY = "/usr/bin/caddy"
 CADDYFILE = REPO / "deploy" / "Caddyfile"

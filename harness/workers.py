@@ -14,8 +14,8 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from tests.support.constants import EARLY_ASGI_APP, REPO, START_TIMEOUT
-from tests.support.processes import ServerProcess, find_free_port, launch, server_env
+from harness.constants import EARLY_ASGI_APP, REPO, START_TIMEOUT
+from harness.processes import ServerProcess, find_free_port, launch, server_env
 
 __all__ = ["running_worker_pids", "start_workers", "wait_for_workers"]
 

@@ -22,7 +22,7 @@ share a process, and a GIL, with the proxy)::
 
 From the command line, on sockets a parent bound and passed down::
 
-    python -m tests.support.proxy FD:TARGET_PORT:DELAY_MS [FD:TARGET_PORT:DELAY_MS ...]
+    python -m harness.proxy FD:TARGET_PORT:DELAY_MS [FD:TARGET_PORT:DELAY_MS ...]
 
 which serves until SIGINT or SIGTERM.
 """
@@ -42,7 +42,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from tests.support.processes import ServerProcess, launch, listening_socket, server_env
+from harness.processes import ServerProcess, launch, listening_socket, server_env
 
 __all__ = ["DelayProxy", "Route", "serve", "spawn_proxy"]
 
@@ -262,7 +262,7 @@ def spawn_proxy(
     workdir: Path,
     env: Mapping[str, str] | None = None,
 ) -> tuple[ServerProcess, list[int]]:
-    """Start ``python -m tests.support.proxy`` with one listener per
+    """Start ``python -m harness.proxy`` with one listener per
     ``(upstream port on 127.0.0.1, delay in seconds)``.
 
     Returns the process (its output in ``workdir/proxy.log``; ``stop()`` it) and the
@@ -276,7 +276,7 @@ def spawn_proxy(
     ]
     try:
         process = launch(
-            [sys.executable, "-m", "tests.support.proxy", *specs],
+            [sys.executable, "-m", "harness.proxy", *specs],
             host="127.0.0.1",
             port=sockets[0].getsockname()[1] if sockets else 0,
             workdir=workdir,

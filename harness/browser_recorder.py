@@ -1,4 +1,4 @@
-"""A test-only ASGI wrapper that records when the server saw each request and answer.
+"""An ASGI wrapper that records when the server saw each request and answer.
 
 The browser test must show from the server's side that the hinted stylesheet was
 requested while the page's view was still working. Hypercorn's access log has
@@ -14,7 +14,9 @@ one), ``start`` (the final response's HEADERS were sent, with the status) and
 ``end`` (the last body chunk was sent). ``time.monotonic()`` is the system-wide
 ``CLOCK_MONOTONIC`` on Linux, so the test process can compare it with its own clock.
 
-Only ``tests/support/apps/browser_settings.py`` uses it; nothing in h2push depends on it.
+The browser tests' site (``tests/support/apps/browser_asgi.py``) and the benchmarks'
+page server (``benchmarks/page_asgi.py``) wrap their applications in it; nothing in
+h2push depends on it.
 """
 
 from __future__ import annotations
