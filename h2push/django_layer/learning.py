@@ -93,10 +93,6 @@ class Learned(NamedTuple):
         # mark where the agreed links end.
         return (*self.agreed, "", *self.seen) if self.seen else ()
 
-    @classmethod
-    def from_links(cls, links: Links) -> Learned:
-        return _entry(links)
-
     def preloads(self) -> tuple[Preload, ...]:
         """The agreed links as preloads (those h2push can read back)."""
         return _preloads(self.agreed)
