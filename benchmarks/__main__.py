@@ -1,5 +1,6 @@
-"""``python -m benchmarks COMMAND [options]``: overhead, early-hints, in-process, reliability,
-browser, cost, push-vs-pull, growth."""
+"""``python -m benchmarks COMMAND [options]``: overhead, early-hints, in-process, browser,
+cost, push-vs-pull, growth. (The reliability run is the stress suite: ``python -m
+tests.stress``.)"""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from benchmarks import (
     overhead,
     paint,
     push_pull,
-    reliability,
 )
 
 Run = Callable[[argparse.Namespace], int]
@@ -30,7 +30,6 @@ def parser() -> argparse.ArgumentParser:
         ("overhead", overhead, "requests/s: plain Django vs h2push (h2load)"),
         ("early-hints", early_hints, "time to the stylesheet, hints on vs off"),
         ("in-process", in_process, "CPU per request, Django and h2push only"),
-        ("reliability", reliability, "load, soak and faults: exits 1 on any lost page or leak"),
         ("browser", paint, "first contentful paint in headless Chromium, per RTT and view"),
         ("cost", cost, "server CPU per request and h2push's own work: plain Django vs h2push"),
         ("push-vs-pull", push_pull, "pages with assets per second on one connection"),

@@ -63,5 +63,5 @@ done
 
 version=$("$python" -c 'import django, sys; print(django.get_version(), sys.version.split()[0])')
 echo "== pytest (Django ${version% *}, Python ${version#* })"
-# The reliability run exercises the server rather than Django; the main run has it.
-"$python" -m pytest -n 2 --ignore=tests/e2e/test_reliability.py "${paths[@]}" "$@"
+# The stress suite exercises the server rather than Django; the main run has it.
+"$python" -m pytest -n 2 --ignore=tests/stress "${paths[@]}" "$@"

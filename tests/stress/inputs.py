@@ -14,9 +14,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlencode
 
-from benchmarks.reliability.held import back_within, settled
-from benchmarks.reliability.plan import Plan
-from benchmarks.reliability.servers import (
+from h2push.probe import Exchange, H2Connection, ProbeError, Request
+from harness.processes import ServerProcess
+from tests.stress.held import back_within, settled
+from tests.stress.plan import Plan
+from tests.stress.servers import (
     HOST,
     dead_port,
     log_counts,
@@ -25,10 +27,8 @@ from benchmarks.reliability.servers import (
     run_redis,
     run_server,
 )
-from benchmarks.reliability.tally import Part, Tally
-from benchmarks.reliability.traffic import LOAD_PAGES, health_check, open_connection, send_batch
-from h2push.probe import Exchange, H2Connection, ProbeError, Request
-from harness.processes import ServerProcess
+from tests.stress.tally import Part, Tally
+from tests.stress.traffic import LOAD_PAGES, health_check, open_connection, send_batch
 
 __all__ = ["bad_inputs", "dead_store"]
 

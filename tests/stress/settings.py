@@ -2,7 +2,7 @@
 
 ``DEBUG`` is off (``runh2server --insecure`` still serves the static files), so a 500
 costs what it costs a real site and nothing is kept per request for the debug pages.
-The URLs are :mod:`benchmarks.reliability.urls`: the test project's pages and a few
+The URLs are :mod:`tests.stress.urls`: the test project's pages and a few
 that only the fault runs use.
 
 ``H2PUSH_RELIABILITY_REDIS_URL`` (an environment variable, so one module serves both
@@ -15,7 +15,7 @@ import os
 from testproject.settings import *  # noqa: F403
 
 DEBUG = False
-ROOT_URLCONF = "benchmarks.reliability.urls"
+ROOT_URLCONF = "tests.stress.urls"
 
 # Every error a request meets reaches the server's log, where the command counts
 # tracebacks per part and shows the last ones when a part fails.

@@ -3,7 +3,7 @@
 The server is the test project under ``runh2server`` (Hypercorn in one process,
 HTTP/2 over TLS), started through :class:`harness.servers.H2ServerFactory`
 with a development certificate made by :mod:`h2push.server.devcert` in the run's temporary
-folder, and settings :mod:`benchmarks.reliability.settings`. Everything listens on
+folder, and settings :mod:`tests.stress.settings`. Everything listens on
 127.0.0.1 and is stopped by process group.
 
 Memory is the resident set (``VmRSS``) of the server and all its descendants, read
@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 HOST = "127.0.0.1"
-SETTINGS = "benchmarks.reliability.settings"
+SETTINGS = "tests.stress.settings"
 READY_PATH = "/decorated/"
 READY_TIMEOUT = 90.0
 WARM_UP_PAGES = ("/", "/decorated/", "/function/")

@@ -4,7 +4,7 @@ sampled from start to end.
 Connections are replaced after a fixed number of requests, so per-connection state
 (push budgets, TLS sessions, Hypercorn's protocol objects) is made and dropped
 hundreds of times; one in ``soak_push_every`` accepts push, the rest refuse it as
-browsers do. The mix (:data:`~benchmarks.reliability.traffic.SOAK_PATHS`) has pages
+browsers do. The mix (:data:`~tests.stress.traffic.SOAK_PATHS`) has pages
 of every kind, learned routes, JSON and static files, with unique query strings.
 
 The leak rule (:class:`Memory`): after a warm-up of the first tenth of the requests
@@ -31,10 +31,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from benchmarks.reliability.plan import Plan
-from benchmarks.reliability.servers import rss_kb
-from benchmarks.reliability.tally import Part
-from benchmarks.reliability.traffic import (
+from tests.stress.plan import Plan
+from tests.stress.servers import rss_kb
+from tests.stress.tally import Part
+from tests.stress.traffic import (
     Worker,
     open_connection,
     run_threads,

@@ -14,7 +14,6 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from benchmarks.reliability.held import Held, judge
 from h2push.probe import (
     ConnectionClosed,
     Exchange,
@@ -25,6 +24,7 @@ from h2push.probe import (
     StreamResetError,
     error_code_name,
 )
+from tests.stress.held import Held, judge
 
 __all__ = ["Check", "Part", "Tally"]
 

@@ -1,22 +1,23 @@
-"""``reliability``: does h2push keep every page up under load, over time and through
-faults? A pass/fail run, not a measurement.
+"""The stress suite: does h2push keep every page up under load, over time and through
+faults? A pass/fail run, not a measurement, so it lives with the tests: its quick run
+is a test (``test_quick_run.py``, marker ``stress``), its full run a command.
 
-``python -m benchmarks reliability [--quick] [--json FILE]`` starts the test project
+``python -m tests.stress [--quick] [--json FILE]`` starts the test project
 under ``manage.py runh2server`` (HTTP/2, TLS, a throwaway development certificate)
-with :mod:`benchmarks.reliability.settings` and runs, each part bounded in time:
+with :mod:`tests.stress.settings` and runs, each part bounded in time:
 
-``load`` (:mod:`~benchmarks.reliability.load`)
+``load`` (:mod:`~tests.stress.load`)
     100 connections open at once, each loading multiplexed pages that push.
-``soak`` (:mod:`~benchmarks.reliability.soak`)
+``soak`` (:mod:`~tests.stress.soak`)
     100,000 requests (``--quick``: 2,500) over a few connections at a time, with the
     server's memory sampled; the leak rule is in that module.
-``fault-a`` to ``fault-d`` (:mod:`~benchmarks.reliability.faults`)
+``fault-a`` to ``fault-d`` (:mod:`~tests.stress.faults`)
     pushes cancelled as promised, connections cut mid-response, a client that never
     reads, a view that raises after its 103.
-``fault-e``, ``fault-f`` (:mod:`~benchmarks.reliability.inputs`)
+``fault-e``, ``fault-f`` (:mod:`~tests.stress.inputs`)
     a dead Redis as the learned store (on a second server), and hostile inputs: a
     17,000-character preload URL, a path with dot segments, 600 Host ports.
-``fault-g``, ``fault-h`` (:mod:`~benchmarks.reliability.faults`)
+``fault-g``, ``fault-h`` (:mod:`~tests.stress.faults`)
     a connection left idle until the server closes it: it must say GOAWAY first;
     connections whose flow-control window stays 0 with many files in flight, then
     dropped with a TCP RST.
@@ -24,7 +25,7 @@ with :mod:`benchmarks.reliability.settings` and runs, each part bounded in time:
 After each fault a new connection must load normal pages with their pushes, and
 once every client of a part is gone the server must hold no more threads, open
 descriptors and asyncio tasks than before it, within a small margin
-(:mod:`~benchmarks.reliability.held`). The run prints a table and exits with status
+(:mod:`~tests.stress.held`). The run prints a table and exits with status
 1 if any part lost a page, got an unexpected 5xx, a reset or a GOAWAY, logged an
 unexpected error, failed a check, or leaked.
 """
@@ -39,7 +40,9 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks.reliability.faults import (
+from benchmarks.report import log
+from harness.processes import ServerProcess
+from tests.stress.faults import (
     Fault,
     cut_connections,
     idle_connection,
@@ -48,17 +51,15 @@ from benchmarks.reliability.faults import (
     raise_after_hint,
     stalled_and_dropped,
 )
-from benchmarks.reliability.held import Held, back_within, settled
-from benchmarks.reliability.inputs import bad_inputs, dead_store
-from benchmarks.reliability.load import run_load
-from benchmarks.reliability.plan import FULL, QUICK, Plan
-from benchmarks.reliability.report import print_report, write_json
-from benchmarks.reliability.servers import log_counts, rss_kb, run_server
-from benchmarks.reliability.soak import Memory, run_soak
-from benchmarks.reliability.tally import Part
-from benchmarks.reliability.traffic import health_check
-from benchmarks.report import log
-from harness.processes import ServerProcess
+from tests.stress.held import Held, back_within, settled
+from tests.stress.inputs import bad_inputs, dead_store
+from tests.stress.load import run_load
+from tests.stress.plan import FULL, QUICK, Plan
+from tests.stress.report import print_report, write_json
+from tests.stress.servers import log_counts, rss_kb, run_server
+from tests.stress.soak import Memory, run_soak
+from tests.stress.tally import Part
+from tests.stress.traffic import health_check
 
 __all__ = ["add_arguments", "run"]
 
@@ -154,7 +155,7 @@ def run_dead_store(workdir: Path, plan: Plan) -> Part:
 
 def run(options: argparse.Namespace) -> int:
     plan = QUICK if options.quick else FULL
-    command = "python -m benchmarks reliability" + (" --quick" if options.quick else "")
+    command = "python -m tests.stress" + (" --quick" if options.quick else "")
     date = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     started = time.monotonic()
     log(f"h2push reliability run ({'quick' if options.quick else 'full'}), {date}\n")

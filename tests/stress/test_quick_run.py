@@ -1,6 +1,6 @@
-"""End to end: the reliability command's short run passes.
+"""The stress suite's quick run passes.
 
-``python -m benchmarks reliability --quick`` starts its own ``runh2server`` (and a
+``python -m tests.stress --quick`` starts its own ``runh2server`` (and a
 second one with a Redis it then stops), runs the load, a soak of 2,500 requests and
 each fault once, and exits 1 on any lost page, unexpected 5xx, reset, GOAWAY,
 logged error, failed check or leak. This test runs it as a subprocess, as a user
@@ -25,7 +25,8 @@ import pytest
 
 from harness.constants import REPO
 
-pytestmark = pytest.mark.e2e
+# It starts real servers (e2e) and is the stress suite's share of the test command.
+pytestmark = [pytest.mark.e2e, pytest.mark.stress]
 
 # The quick run takes about 30 s on two idle cores; this bounds a hung one. On
 # SIGINT the command stops its servers before it exits.
@@ -55,7 +56,7 @@ GIVEN_BACK = "threads, files and tasks given back"
 
 
 def run_quick(report: Path) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "benchmarks", "reliability", "--quick", "--json", str(report)]
+    command = [sys.executable, "-m", "tests.stress", "--quick", "--json", str(report)]
     with subprocess.Popen(
         command,
         cwd=REPO,

@@ -4,7 +4,7 @@ What the faulty client itself gets is its own business and goes into the part's
 notes and checks; only the traffic of well-behaved clients (and the faulty client's
 pages where the fault leaves them due) counts in the part's tally. After each fault
 the command runs a health check on a new connection
-(:func:`~benchmarks.reliability.traffic.health_check`).
+(:func:`~tests.stress.traffic.health_check`).
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from collections.abc import Callable
 
 import h2.events
 
-from benchmarks.reliability.plan import Plan
-from benchmarks.reliability.rawh2 import Events, RawClosed, RawH2
-from benchmarks.reliability.servers import HOST, rss_kb
-from benchmarks.reliability.tally import Part
-from benchmarks.reliability.traffic import LOAD_PAGES, health_check, open_connection, send_batch
 from h2push.probe import ProbeError, error_code_name
 from harness.processes import ServerProcess
+from tests.stress.plan import Plan
+from tests.stress.rawh2 import Events, RawClosed, RawH2
+from tests.stress.servers import HOST, rss_kb
+from tests.stress.tally import Part
+from tests.stress.traffic import LOAD_PAGES, health_check, open_connection, send_batch
 from tests.support.leaks import stall_and_drop
 
 __all__ = [

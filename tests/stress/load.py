@@ -19,9 +19,9 @@ import threading
 import time
 from collections.abc import Callable
 
-from benchmarks.reliability.plan import Plan
-from benchmarks.reliability.tally import Part
-from benchmarks.reliability.traffic import (
+from tests.stress.plan import Plan
+from tests.stress.tally import Part
+from tests.stress.traffic import (
     Worker,
     load_batches,
     open_connection,

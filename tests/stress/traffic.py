@@ -15,9 +15,9 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from benchmarks.reliability.servers import HOST
-from benchmarks.reliability.tally import Check, Tally
 from h2push.probe import Exchange, H2Connection, ProbeError, Request
+from tests.stress.servers import HOST
+from tests.stress.tally import Check, Tally
 
 __all__ = [
     "LOAD_PAGES",

@@ -9,7 +9,7 @@ within :data:`MARGIN` of where it was, within :data:`SETTLE_SECONDS`.
 Threads and descriptors come from ``/proc`` (:mod:`tests.support.leaks`). Tasks come
 from the server itself: ``/rel/tasks/`` is an async view of the reliability URLs, so
 it runs on Hypercorn's event loop and counts its tasks, after a pass of the garbage
-collector (:mod:`benchmarks.reliability.urls` says why). That reading's own
+collector (:mod:`tests.stress.urls` says why). That reading's own
 connection and request are in every count alike, and a connection stuck with no
 thread or file (as the GOAWAY deadlock of issue 17 left them) shows there and
 nowhere else. Descriptors are read after the tasks, so after that collection; when

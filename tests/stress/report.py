@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.machine import machine_info
-from benchmarks.reliability.soak import Memory
-from benchmarks.reliability.tally import Part
 from benchmarks.report import log, print_table
+from tests.stress.soak import Memory
+from tests.stress.tally import Part
 
 __all__ = ["machine_line", "print_report", "write_json"]
 
