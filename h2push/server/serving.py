@@ -1,7 +1,8 @@
 """Running Hypercorn in-process over HTTP/2 with TLS: the pieces ``runh2server`` uses.
 
-- :mod:`h2push.server.addrport` (not here) reads where to listen; :mod:`h2push.server.wiring`
-  (not here either) builds the application served.
+- ``runh2server`` reads where to listen with Django's ``runserver`` and hands this
+  module an :class:`Address`; :mod:`h2push.server.wiring` (not here) builds the
+  application served.
 - :class:`H2Config` is a Hypercorn ``Config`` whose TLS context comes from
   :mod:`h2push.server.tls` and whose sockets are bound once, up front, by :func:`bind`,
   so a port in use is a clean :class:`StartupError` before anything else starts.
@@ -25,18 +26,19 @@ import ssl
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any, cast
 
 from hypercorn.config import Config, Sockets
 
 from h2push.core.contract import ASGIApp
-from h2push.server.addrport import Address, StartupError
 from h2push.server.goaway import say_goaway_before_closing
 from h2push.server.tls import DEFAULT_POLICY, TLSPolicy, create_server_context
 
 __all__ = [
     "ACCESS_LOG_FORMAT",
     "KEEP_ALIVE_MAX_REQUESTS",
+    "Address",
     "H2Config",
     "StartupError",
     "bind",
@@ -62,6 +64,37 @@ BIND_ERRORS = {
     errno.EADDRINUSE: "That port is already in use.",
     errno.EADDRNOTAVAIL: "That IP address can't be assigned to.",
 }
+
+
+class StartupError(Exception):
+    """The server cannot start; the message is one readable line (a port in use, an
+    address this machine does not have, a host name that does not resolve)."""
+
+
+@dataclass(frozen=True)
+class Address:
+    """Where to listen. ``host`` has no brackets; ``ipv6`` picks the socket family."""
+
+    host: str
+    port: int
+    ipv6: bool = False
+
+    @property
+    def netloc(self) -> str:
+        """``host:port`` as in a URL: ``[::1]:8443``; ``0`` reads as ``0.0.0.0``."""
+        host = "0.0.0.0" if self.host == "0" else self.host
+        if ":" in host:
+            host = f"[{host}]"
+        return f"{host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"https://{self.netloc}/"
+
+    @property
+    def unspecified(self) -> bool:
+        """Whether this listens on every interface (``0.0.0.0``, ``::``)."""
+        return self.host in ("0", "0.0.0.0", "::")
 
 
 class H2Config(Config):

@@ -15,17 +15,24 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from unittest import mock
 
 import pytest
 from channels.routing import ProtocolTypeRouter
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.core.exceptions import ImproperlyConfigured
+from django.core.management import CommandError, call_command
 
 from h2push.asgi import H2PushMiddleware
 from h2push.delivery.lifespan import LifespanFallback
 from h2push.probe import H2Connection
-from h2push.server.addrport import Address, parse_addrport
-from h2push.server.serving import KEEP_ALIVE_MAX_REQUESTS, StartupError, bind, build_config
+from h2push.server.serving import (
+    KEEP_ALIVE_MAX_REQUESTS,
+    Address,
+    StartupError,
+    bind,
+    build_config,
+)
 from h2push.server.wiring import find_adapter, get_application, wire_application
 from harness.asgi import AsgiCall, kinds
 from harness.constants import CSS_PATH, JS_PATH, MANAGE, REPO, STATIC_DIR
@@ -463,6 +470,23 @@ def test_bad_addrport(manage: Manage, addrport: str, message: str) -> None:
 # ========================================================================== unit tests
 
 
+def listen_address(addrport: str | None, *, ipv6: bool = False) -> Address:
+    """Where ``runh2server [addrport] [-6]`` would listen: the command's arguments read
+    by runserver's ``handle``, stopped before anything starts."""
+    from h2push.management.commands.runh2server import Command
+
+    found: list[Address] = []
+
+    def run(self: Command, **options: Any) -> None:
+        found.append(self.listen_address())
+
+    args = [addrport] if addrport else []
+    with mock.patch.object(Command, "run", run):
+        call_command("runh2server", *args, *(["--ipv6"] if ipv6 else []), skip_checks=True)
+    assert len(found) == 1
+    return found[0]
+
+
 @pytest.mark.parametrize(
     ("addrport", "ipv6", "expected"),
     [
@@ -476,7 +500,7 @@ def test_bad_addrport(manage: Manage, addrport: str, message: str) -> None:
     ],
 )
 def test_parse_addrport(addrport: str | None, ipv6: bool, expected: Address) -> None:
-    assert parse_addrport(addrport, ipv6=ipv6) == expected
+    assert listen_address(addrport, ipv6=ipv6) == expected
 
 
 def test_address_urls() -> None:
@@ -487,8 +511,25 @@ def test_address_urls() -> None:
 
 
 def test_parse_addrport_rejects_ipv4_with_ipv6_flag() -> None:
-    with pytest.raises(StartupError, match=r'"127\.0\.0\.1" is not a valid IPv6 address\.'):
-        parse_addrport("127.0.0.1:8443", ipv6=True)
+    with pytest.raises(CommandError, match=r'"127\.0\.0\.1" is not a valid IPv6 address\.'):
+        listen_address("127.0.0.1:8443", ipv6=True)
+
+
+def test_runserver_arguments_with_runh2server_help() -> None:
+    """runserver declares the arguments; runh2server words two of them its own way."""
+    from h2push.management.commands.runh2server import Command
+
+    parser = Command().create_parser("manage.py", "runh2server")
+    helps = {action.dest: action.help for action in parser._actions}
+    assert helps["addrport"] == "Optional port number, or ipaddr:port (default 127.0.0.1:8443)."
+    assert (helps["use_threading"] or "").startswith("Has no effect")
+    options = parser.parse_args(["--nothreading", "--noreload", "--nostatic", "-6", "9000"])
+    assert (options.use_threading, options.use_reloader, options.use_static_handler) == (
+        False,
+        False,
+        False,
+    )
+    assert (options.addrport, options.use_ipv6, options.insecure_serving) == ("9000", True, False)
 
 
 async def plain_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -728,11 +769,12 @@ def test_banner_for_every_interface_and_an_expired_certificate(tmp_path: Path) -
     command = Command(stdout=out)
     command.address = Address("0.0.0.0", 0)
     command.certificate = describe_certificate(certfile, keyfile)
-    config = build_config(command.address, str(certfile), str(keyfile))
+    command.config = config = build_config(command.address, str(certfile), str(keyfile))
+    command.serve_static = False
     sockets = bind(config)
     try:
         port = config.bound_port
-        command.on_bind(config, serve_static=False)
+        command.on_bind(port)
     finally:
         sockets.secure_sockets[0].close()
     text = out.getvalue()

@@ -1,4 +1,13 @@
-"""``manage.py runh2server``: runserver's ways, served over HTTP/2 and TLS by Hypercorn."""
+"""``manage.py runh2server``: Django's ``runserver``, served over HTTP/2 and TLS by Hypercorn.
+
+The command is a subclass of ``runserver`` (django.contrib.staticfiles' one), so its
+arguments are runserver's own (``addrport``, ``-6``, ``--noreload``, ``--nostatic``,
+``--insecure``, ``--nothreading``), read by runserver's ``handle``, with runserver's
+defaults and messages. What changes is what runs: :meth:`Command.inner_run` serves the
+project's ASGI application (:meth:`Command.get_handler`) with Hypercorn, over TLS, with
+a certificate from the options runh2server adds (``--certfile``, ``--keyfile``,
+``--cert-dir``).
+"""
 
 from __future__ import annotations
 
@@ -8,77 +17,88 @@ import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Any, ClassVar, Literal, NoReturn
+from typing import Any, ClassVar, NoReturn
 from urllib.parse import urlsplit
 
 from django.apps import apps
 from django.conf import settings
+from django.contrib.staticfiles.management.commands.runserver import (
+    Command as RunserverCommand,
+)
 from django.core.exceptions import ImproperlyConfigured
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import connections
 from django.utils import autoreload
 from django.utils.module_loading import import_string
 from django.utils.version import get_docs_version
 
-from h2push.server.addrport import DEFAULT_PORT, Address, StartupError, parse_addrport
+from h2push.core.contract import ASGIApp
 from h2push.server.devcert import (
     CertificateInfo,
     DevCertificate,
     describe_certificate,
     ensure_dev_certificate,
 )
-from h2push.server.serving import H2Config, bind, build_config, serve
+from h2push.server.serving import Address, H2Config, StartupError, bind, build_config, serve
 from h2push.server.tls import TLSConfigurationError
 from h2push.server.wiring import get_application
 
 STATICFILES_APP = "django.contrib.staticfiles"
 WHITENOISE_MIDDLEWARE = "whitenoise.middleware.WhiteNoiseMiddleware"
+MAX_PORT = 65535
 
 
-class Command(BaseCommand):
+class Command(RunserverCommand):
+    """runserver with Hypercorn in place of its WSGI server.
+
+    Subclassing staticfiles' runserver rather than the core one gives ``--nostatic``
+    and ``--insecure`` exactly as runserver has them whenever staticfiles is
+    installed; runh2server offers them even without it, and its banner then says why
+    nothing serves static files. Its WSGI ``get_handler`` is replaced, not extended.
+    """
+
     help = (
         "Starts a development server that speaks HTTP/2 over TLS (Hypercorn), so pages' "
         "preloads go out as server pushes and Early Hints. Serves static files like "
         "runserver does."
     )
 
-    # Like runserver: the checks run in inner_run, on every (re)load.
+    # runserver hides --verbosity; here it sets how much the server logs.
     suppressed_base_arguments: ClassVar[set[str]] = {"--traceback"}  # type: ignore[misc]
 
-    default_port = DEFAULT_PORT
-    # The options of the current run, kept for the banner's static files line.
+    # runserver's 8000 is for plain HTTP; 8443 is the usual stand-in for 443.
+    # default_addr and default_addr_ipv6 are runserver's (127.0.0.1, ::1).
+    default_port = "8443"
+    protocol = "https"
+    # runserver's server_cls (its WSGI server) is left unused: inner_run serves with
+    # Hypercorn, configured by h2push.server.serving.
+
+    # Set by runserver's handle() from addrport and --ipv6.
+    addr: str
+    port: str
+    use_ipv6: bool
+
+    # The run's state, kept for the banner (on_bind).
+    address: Address
+    certificate: CertificateInfo
+    config: H2Config
+    serve_static: bool = False
     static_options: Mapping[str, Any] = MappingProxyType({})
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
+        super().add_arguments(parser)
+        reword(
+            parser,
             "addrport",
-            nargs="?",
-            help=f"Optional port number, or ipaddr:port (default 127.0.0.1:{DEFAULT_PORT}).",
+            "Optional port number, or ipaddr:port "
+            f"(default {self.default_addr}:{self.default_port}).",
         )
-        parser.add_argument(
-            "--ipv6",
-            "-6",
-            action="store_true",
-            dest="use_ipv6",
-            help="Tells Django to use an IPv6 address.",
-        )
-        parser.add_argument(
-            "--noreload",
-            action="store_false",
-            dest="use_reloader",
-            help="Tells Django to NOT use the auto-reloader.",
-        )
-        parser.add_argument(
-            "--nostatic",
-            action="store_false",
-            dest="use_static_handler",
-            help="Tells Django to NOT automatically serve static files at STATIC_URL.",
-        )
-        parser.add_argument(
-            "--insecure",
-            action="store_true",
-            dest="insecure_serving",
-            help="Allows serving static files even if DEBUG is False.",
+        # Accepted so that runserver's command lines work here unchanged.
+        reword(
+            parser,
+            "use_threading",
+            "Has no effect (accepted like runserver's): Hypercorn serves every request "
+            "on one asyncio event loop.",
         )
         parser.add_argument(
             "--certfile",
@@ -96,31 +116,28 @@ class Command(BaseCommand):
             ),
         )
 
-    def get_check_kwargs(
-        self, options: Any
-    ) -> dict[str | None, list[str] | tuple[str, ...] | Literal["__all__"] | None]:
-        """Validation is called explicitly each time the server reloads."""
-        return {"tags": []}
-
-    def handle(self, *args: Any, **options: Any) -> None:
-        if not settings.DEBUG and not settings.ALLOWED_HOSTS:
-            raise CommandError("You must set settings.ALLOWED_HOSTS if DEBUG is False.")
-        try:
-            self.address: Address = parse_addrport(
-                options["addrport"], ipv6=options["use_ipv6"], default_port=self.default_port
-            )
-        except StartupError as error:
-            raise CommandError(str(error)) from None
-        self.certificate: CertificateInfo = self.get_certificate(options)
+    def run(self, **options: Any) -> None:
+        """After runserver's handle() has read the address: check the port and the
+        certificate once (not at every reload), then run as runserver does."""
+        self.address = self.listen_address()
+        self.certificate = self.get_certificate(options)
         if isinstance(self.certificate, DevCertificate) and self.certificate.created:
             self.stdout.write(
                 f"Made a development certificate ({self.certificate.reason}): "
                 f"{self.certificate.certfile}"
             )
-        if options["use_reloader"]:
-            autoreload.run_with_reloader(self.inner_run, **options)
-        else:
-            self.inner_run(**options)
+        super().run(**options)
+
+    def listen_address(self) -> Address:
+        """Where runserver's handle() said to listen, as the server binds it.
+
+        runserver leaves a port above 65535 for its socket to refuse; here it is
+        refused before anything starts.
+        """
+        port = int(self.port)
+        if port > MAX_PORT:
+            raise CommandError(f"{port} is not a valid port number (0 to {MAX_PORT}).")
+        return Address(self.addr, port, self.use_ipv6)
 
     def get_certificate(self, options: dict[str, Any]) -> CertificateInfo:
         """The user's --certfile/--keyfile pair, checked, or the development certificate."""
@@ -142,6 +159,8 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
 
     def inner_run(self, *args: Any, **options: Any) -> None:
+        """runserver's inner_run, serving with Hypercorn (``--nothreading`` does not
+        apply: Hypercorn serves every request on one asyncio event loop)."""
         # If an exception was silenced in ManagementUtility.execute in order to be
         # raised in the child process, raise it now.
         autoreload.raise_last_exception()
@@ -157,30 +176,42 @@ class Command(BaseCommand):
             conn.close()
 
         self.static_options = options
-        serve_static = self.serves_static(options)
+        self.serve_static = self.serves_static(options)
         try:
-            app = get_application(serve_static=serve_static)
+            app = self.get_handler(*args, **options)
         except ImproperlyConfigured as error:
             self.fail(str(error))
+        self.config = self.bind_server(options["verbosity"])
+        self.on_bind(self.config.bound_port)
+        try:
+            serve(app, self.config)
+        except KeyboardInterrupt:
+            # Ctrl-C before the server's own handlers were in place.
+            sys.exit(0)
+
+    # runserver's handler is a WSGI application; this one is ASGI, for Hypercorn.
+    def get_handler(self, *args: Any, **options: Any) -> ASGIApp:  # type: ignore[override]
+        """The project's ASGI application, wired for h2push, with the static files
+        handler inside it when :meth:`serves_static` says so."""
+        return get_application(serve_static=self.serves_static(options))
+
+    def bind_server(self, verbosity: int) -> H2Config:
+        """Hypercorn's configuration, its TLS context made and its socket bound."""
         try:
             config = build_config(
                 self.address,
                 str(self.certificate.certfile),
                 str(self.certificate.keyfile),
-                verbosity=options["verbosity"],
+                verbosity=verbosity,
             )
             config.create_ssl_context()
             bind(config)
         except (StartupError, TLSConfigurationError) as error:
             self.fail(str(error))
-        self.on_bind(config, serve_static)
-        try:
-            serve(app, config)
-        except KeyboardInterrupt:
-            # Ctrl-C before the server's own handlers were in place.
-            sys.exit(0)
+        return config
 
-    def serves_static(self, options: dict[str, Any]) -> bool:
+    def serves_static(self, options: Mapping[str, Any]) -> bool:
+        """staticfiles' runserver rule, and only with staticfiles installed."""
         return bool(
             options["use_static_handler"]
             and (settings.DEBUG or options["insecure_serving"])
@@ -200,29 +231,21 @@ class Command(BaseCommand):
         sys.stdout.flush()
         os._exit(1)
 
-    def on_bind(self, config: H2Config, serve_static: bool) -> None:
+    def on_bind(self, server_port: int) -> None:
+        """The banner, once the socket is bound: runserver's lines and the TLS ones."""
         quit_command = "CTRL-BREAK" if sys.platform == "win32" else "CONTROL-C"
-        port = config.bound_port
-        address = Address(self.address.host, port, self.address.ipv6)
+        address = Address(self.address.host, server_port, self.address.ipv6)
         url = browser_url = address.url
         if address.unspecified:
-            browser_url = f"https://localhost:{port}/"
+            browser_url = f"https://localhost:{server_port}/"
             url += f" (on this machine: {browser_url})"
         certificate = self.certificate
-        if isinstance(certificate, DevCertificate):
-            kind = "development certificate"
-        else:
-            kind = "self-signed" if certificate.self_signed else "your certificate"
-        if certificate.not_after < datetime.now(UTC):
-            validity = self.style.WARNING(f"EXPIRED on {certificate.not_after:%Y-%m-%d}")
-        else:
-            validity = f"valid until {certificate.not_after:%Y-%m-%d}"
         lines = [
             datetime.now().strftime("%B %d, %Y - %X"),
             f"Django version {self.get_version()}, using settings {settings.SETTINGS_MODULE!r}",
             f"Starting HTTP/2 development server at {url}",
-            f"TLS: {config.tls_policy.describe()}",
-            f"Certificate: {certificate.certfile} ({kind}, {certificate.key_type}, {validity})",
+            f"TLS: {self.config.tls_policy.describe()}",
+            f"Certificate: {certificate.certfile} ({self.describe_certificate()})",
             f"SPKI pin: {certificate.spki_pin}",
         ]
         if certificate.self_signed:
@@ -231,7 +254,7 @@ class Command(BaseCommand):
                 "Chromium: chromium --user-data-dir=$(mktemp -d) "
                 f"--ignore-certificate-errors-spki-list={certificate.spki_pin} {browser_url}"
             )
-        lines.append(static_files_line(serve_static, self.static_options))
+        lines.append(static_files_line(self.serve_static, self.static_options))
         lines.append(f"Quit the server with {quit_command}.")
         self.stdout.write(self.printable("\n".join(lines)))
         if os.environ.get("DJANGO_RUNSERVER_HIDE_WARNING") != "true":
@@ -245,6 +268,19 @@ class Command(BaseCommand):
             )
         self.stdout.flush()
 
+    def describe_certificate(self) -> str:
+        """What kind of certificate is served, its key and until when it is valid."""
+        certificate = self.certificate
+        if isinstance(certificate, DevCertificate):
+            kind = "development certificate"
+        else:
+            kind = "self-signed" if certificate.self_signed else "your certificate"
+        if certificate.not_after < datetime.now(UTC):
+            validity = self.style.WARNING(f"EXPIRED on {certificate.not_after:%Y-%m-%d}")
+        else:
+            validity = f"valid until {certificate.not_after:%Y-%m-%d}"
+        return f"{kind}, {certificate.key_type}, {validity}"
+
     def printable(self, text: str) -> str:
         """``text``, with ``·`` spelled ``-`` if the console cannot encode it."""
         encoding = getattr(self.stdout, "encoding", None) or "utf-8"
@@ -253,6 +289,13 @@ class Command(BaseCommand):
         except (UnicodeEncodeError, LookupError):
             return text.replace("·", "-")
         return text
+
+
+def reword(parser: CommandParser, dest: str, help_text: str) -> None:
+    """Give the argument runserver declared for ``dest`` this command's help text."""
+    for action in parser._actions:
+        if action.dest == dest:
+            action.help = help_text
 
 
 def static_files_line(handler_installed: bool, options: Mapping[str, Any]) -> str:
