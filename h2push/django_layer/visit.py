@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
+from h2push.core import caches
 from h2push.core import story as stories
 from h2push.core.story import STORY_KEY, Fate, Reason, Source, Story
 from h2push.django_layer import discovery, learning
@@ -143,8 +144,6 @@ def _discovered(route: str, response: HttpResponseBase) -> tuple[Preload, ...]:
     return discovery.discover(route, response.content, charset, django_setting("STATIC_URL") or "")
 
 
-_reported: set[str] = set()
-
 # How each source puts a URL in the page, for the one warning a missing file gets.
 _HOW = {
     Source.REGISTERED: "is registered for preload",
@@ -169,13 +168,13 @@ def without_missing_files(
         if learning.names_missing_static_file(preload):
             if story is not None:
                 story.fate(preload.url, Fate.MISSING_FILE)
-            if preload.url not in _reported and len(_reported) < 1000:
-                _reported.add(preload.url)
-                logger.warning(
-                    "%s %s but no static file has that name; it is left out of the Link header.",
-                    preload.url,
-                    _HOW.get(source, _HOW[Source.REGISTERED]),
-                )
+            caches.warn_once(
+                logger,
+                ("missing static file", preload.url),
+                "%s %s but no static file has that name; it is left out of the Link header.",
+                preload.url,
+                _HOW.get(source, _HOW[Source.REGISTERED]),
+            )
             continue
         kept.append(preload)
     return kept

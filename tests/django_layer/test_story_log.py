@@ -25,7 +25,6 @@ from h2push.core import caches
 from h2push.core.contract import PUSH_EXTENSION
 from h2push.core.story import Fate, Reason
 from h2push.delivery import digest
-from h2push.django_layer import visit
 from h2push.testing import H2TestClient, H2TestResponse
 from harness.constants import CSS_PATH, EARLY_URLS, JS_PATH
 from tests.support import failing_caches
@@ -229,7 +228,7 @@ def test_the_cap_is_warned_about_once_and_each_drop_is_in_the_line(
 def test_missing_assets_are_each_warned_about_once(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(visit, "_reported", set())
+    caches.forget()  # each missing URL is warned about once per process
     names = [f"css/missing-{n}-{uuid.uuid4().hex}.css" for n in range(2)]
     with override_settings(DEBUG=True):
         h2 = client(caplog)

@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from h2push.core import caches
 from h2push.core.story import Fate, Source
-from h2push.django_layer import learning, visit
+from h2push.django_layer import learning
 from h2push.django_layer.preload import Preload
 from h2push.testing import H2TestClient
 from harness.constants import STATIC_DIR
@@ -47,9 +48,9 @@ def discovered_warning(url: str) -> str:
 
 
 @pytest.fixture(autouse=True)
-def unreported(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Each missing URL is warned about once per process: a set of this test's own.
-    monkeypatch.setattr(visit, "_reported", set())
+def unreported() -> None:
+    # Each missing URL is warned about once per process: this test's must be the first.
+    caches.forget()
 
 
 @pytest.fixture
