@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from h2push.probe import ProbeError, fetch
+from harness.certificates import cafile, verified
 from harness.constants import MANAGE, REPO, START_TIMEOUT
 from harness.processes import ServerDied, ServerProcess, find_free_port, launch, server_env
 
@@ -131,7 +132,9 @@ def start_stack(
 
 def _wait_for_django(stack: CaddyStack, timeout: float = START_TIMEOUT) -> None:
     """Return once a page comes back through Caddy. Gunicorn listens before its
-    worker has loaded Django; a timing test must not measure that load."""
+    worker has loaded Django; a timing test must not measure that load. The client
+    verifies the certificate Caddy was given: one that fails is raised at once
+    (:class:`harness.certificates.UntrustedCertificate`), not waited out."""
     deadline = time.monotonic() + timeout
     while True:
         for server in (stack.gunicorn, stack.caddy):
@@ -139,7 +142,9 @@ def _wait_for_django(stack: CaddyStack, timeout: float = START_TIMEOUT) -> None:
             if not server.alive():
                 raise AssertionError(f"{server.stdout_path.stem} exited:\n{server.tail(40)}")
         try:
-            if fetch(stack.url("/api/menu.json"), verify=False, timeout=5).status == 200:
+            with verified(stack):
+                page = fetch(stack.url("/api/menu.json"), cafile=cafile(stack), timeout=5)
+            if page.status == 200:
                 return
         except ProbeError:
             pass

@@ -43,7 +43,10 @@ def start_workers(
         *("-b", f"127.0.0.1:{port}", EARLY_ASGI_APP),
     ]
     env = server_env(settings=settings, home=tmp / "home", extra=extra)
-    return launch(argv, host="127.0.0.1", port=port, workdir=tmp, env=env)
+    server = launch(argv, host="127.0.0.1", port=port, workdir=tmp, env=env)
+    # What a client trusts for it (harness.certificates.cafile).
+    server.certfile, server.keyfile = certfile, keyfile
+    return server
 
 
 def running_worker_pids(server: ServerProcess) -> set[int]:

@@ -18,6 +18,7 @@ from django.test import Client, override_settings
 
 from h2push.core.linkheader import split_links
 from h2push.probe import H2Connection
+from harness.certificates import cafile
 from harness.processes import ServerProcess
 from harness.servers import H2ServerFactory
 
@@ -89,7 +90,7 @@ def test_runh2server_neither_hints_nor_pushes_an_attackers_file(
     server: ServerProcess = h2server_factory(
         settings=REFLECT_SETTINGS, env={"H2PUSH_TEST_EXTRA_STATIC": str(extra_static)}
     )
-    with H2Connection("127.0.0.1", server.port, verify=False, timeout=30) as connection:
+    with H2Connection("127.0.0.1", server.port, cafile=cafile(server), timeout=30) as connection:
         for n, name in enumerate([*ATTACKS, "attack/small.css"], start=1):
             for _ in range(2):  # two pages that agree on it
                 assert connection.request(f"/reflect{n}/?name={name}").status == 200

@@ -23,10 +23,7 @@ the page's HEADERS was sent while the view slept.
 
 from __future__ import annotations
 
-import socket
-import ssl
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,7 +40,9 @@ from harness.caddy_stack import (
     require_caddy,
     start_stack,
 )
+from harness.certificates import cafile, client_context
 from harness.constants import CSS_LINK, CSS_PATH, JS_LINK
+from tests.support import http1
 
 pytestmark = pytest.mark.e2e
 
@@ -79,7 +78,7 @@ def stack(
 
 
 def get(stack: CaddyStack, path: str, headers: list[tuple[str, str]]) -> Exchange:
-    with H2Connection(stack.host, stack.port, verify=False, timeout=TIMEOUT) as connection:
+    with H2Connection(stack.host, stack.port, cafile=cafile(stack), timeout=TIMEOUT) as connection:
         assert connection.alpn_protocol == "h2"
         return connection.request(path, headers=headers)
 
@@ -160,33 +159,15 @@ def test_an_http1_client_gets_the_hint_too(stack: CaddyStack) -> None:
 def http1_status_lines(stack: CaddyStack, path: str) -> list[tuple[int, float]]:
     """``(status, time.monotonic())`` of each response head a navigation over
     HTTP/1.1 received, up to the final one."""
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    context.set_alpn_protocols(["http/1.1"])
-    request = (
-        f"GET {path} HTTP/1.1\r\nHost: {stack.host}:{stack.port}\r\n"
-        "Sec-Fetch-Mode: navigate\r\nSec-Fetch-Dest: document\r\n\r\n"
-    ).encode()
-    heads: list[tuple[int, float]] = []
-    buffer, start = b"", 0
-    with (
-        socket.create_connection((stack.host, stack.port), timeout=TIMEOUT) as raw,
-        context.wrap_socket(raw) as tls,
-    ):
-        tls.sendall(request)
-        while not heads or heads[-1][0] < 200:
-            chunk = tls.recv(65536)
-            assert chunk, f"the connection closed after {heads}"
-            at = time.monotonic()
-            buffer += chunk
-            # Each head ends with an empty line; a 1xx head is followed by another.
-            while (not heads or heads[-1][0] < 200) and (
-                end := buffer.find(b"\r\n\r\n", start)
-            ) != -1:
-                heads.append((int(buffer[start + 9 : start + 12]), at))
-                start = end + 4
-    return heads
+    response = http1.request(
+        stack.host,
+        stack.port,
+        path,
+        headers={"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"},
+        tls=client_context(stack),
+        timeout=TIMEOUT,
+    )
+    return [(head.status, head.at) for head in [*response.interim, response.head]]
 
 
 def test_the_shipped_caddyfile_is_formatted() -> None:

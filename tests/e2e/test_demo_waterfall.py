@@ -18,6 +18,7 @@ import pytest
 from django.test import Client
 
 from h2push.probe import Exchange, H2Connection
+from harness.certificates import cafile
 from harness.constants import CSS_LINK, CSS_PATH, JS_LINK, JS_PATH, STATIC_DIR
 
 if TYPE_CHECKING:
@@ -33,7 +34,9 @@ SLOW_START_SECONDS = 90
 
 
 def get(server: ServerProcess, path: str) -> Exchange:
-    with H2Connection("127.0.0.1", server.port, timeout=SLOW_START_SECONDS) as connection:
+    with H2Connection(
+        "127.0.0.1", server.port, cafile=cafile(server), timeout=SLOW_START_SECONDS
+    ) as connection:
         return connection.request(path)
 
 

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 import pytest
 
 from h2push.probe import Exchange, H2Connection
+from harness.certificates import cafile
 from harness.processes import ServerProcess
 from harness.servers import H2ServerFactory
 from tests.support.apps.discovery_attacks import NORMAL_URLS, PAGES
@@ -38,7 +39,9 @@ def server(h2server_factory: H2ServerFactory) -> Iterator[ServerProcess]:
 
 
 def connect(server: ServerProcess) -> H2Connection:
-    return H2Connection(server.host, server.port, enable_push=False, verify=False, timeout=TIMEOUT)
+    return H2Connection(
+        server.host, server.port, enable_push=False, cafile=cafile(server), timeout=TIMEOUT
+    )
 
 
 def final_links(exchange: Exchange) -> set[str]:

@@ -26,6 +26,7 @@ from collections.abc import Iterator
 import pytest
 
 from h2push.probe import Exchange, H2Connection, TimelineEvent
+from harness.certificates import cafile
 from harness.constants import STATIC_DIR
 from harness.processes import ServerProcess
 from harness.servers import H2ServerFactory
@@ -56,7 +57,7 @@ def server(h2server_session_factory: H2ServerFactory) -> ServerProcess:
 
 def connect(server: ServerProcess, *, enable_push: bool = True) -> H2Connection:
     return H2Connection(
-        server.host, server.port, enable_push=enable_push, verify=False, timeout=TIMEOUT
+        server.host, server.port, enable_push=enable_push, cafile=cafile(server), timeout=TIMEOUT
     )
 
 

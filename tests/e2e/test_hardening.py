@@ -26,6 +26,7 @@ from urllib.parse import unquote, urlencode
 import pytest
 
 from h2push.probe import Exchange, H2Connection, ProbeError
+from harness.certificates import cafile, verified
 from harness.constants import HARDENING_SETTINGS, REPO, START_TIMEOUT, WRONG_TYPE_SETTINGS
 from harness.processes import ServerProcess, find_free_port, launch, server_env
 from harness.servers import H2ServerFactory
@@ -49,8 +50,14 @@ def server(h2server_factory: H2ServerFactory) -> ServerProcess:
 
 
 def get(server: ServerProcess, path: str) -> Exchange:
-    """One GET on a new connection (a new visitor) that accepts push."""
-    with H2Connection(server.host, server.port, verify=False, timeout=TIMEOUT) as connection:
+    """One GET on a new connection (a new visitor) that accepts push. A certificate
+    that does not verify fails the test, even in :func:`attempt`."""
+    with (
+        verified(server),
+        H2Connection(
+            server.host, server.port, cafile=cafile(server), timeout=TIMEOUT
+        ) as connection,
+    ):
         return connection.request(path)
 
 

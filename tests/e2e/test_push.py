@@ -13,13 +13,13 @@
 from __future__ import annotations
 
 import http.client
-import ssl
 
 import pytest
 from django.test import Client
 
 from h2push.core.linkheader import parse_link, split_links
 from h2push.probe import Exchange, H2Connection
+from harness.certificates import cafile, client_context
 from harness.constants import STATIC_DIR
 
 pytestmark = pytest.mark.e2e
@@ -71,7 +71,9 @@ def assert_page(exchange: Exchange, path: str) -> None:
 
 @pytest.mark.parametrize("path", PAGES)
 def test_hypercorn_pushes_assets_before_the_page(h2server, path: str) -> None:  # type: ignore[no-untyped-def]
-    with H2Connection(h2server.host, h2server.port, enable_push=True, verify=False) as conn:
+    with H2Connection(
+        h2server.host, h2server.port, enable_push=True, cafile=cafile(h2server)
+    ) as conn:
         assert conn.alpn_protocol == "h2"
         exchange = conn.request(path, headers={**COPIED, **PRIVATE})
 
@@ -107,7 +109,7 @@ def test_hypercorn_pushes_assets_before_the_page(h2server, path: str) -> None:  
 
 
 def test_hypercorn_several_pages_on_one_connection(h2server) -> None:  # type: ignore[no-untyped-def]
-    with H2Connection(h2server.host, h2server.port, verify=False) as conn:
+    with H2Connection(h2server.host, h2server.port, cafile=cafile(h2server)) as conn:
         first = conn.request("/")
         second = conn.request("/decorated/")
         menu = conn.request("/api/menu.json")
@@ -121,7 +123,9 @@ def test_hypercorn_several_pages_on_one_connection(h2server) -> None:  # type: i
 
 
 def test_hypercorn_no_push_when_the_client_refuses_it(h2server) -> None:  # type: ignore[no-untyped-def]
-    with H2Connection(h2server.host, h2server.port, enable_push=False, verify=False) as conn:
+    with H2Connection(
+        h2server.host, h2server.port, enable_push=False, cafile=cafile(h2server)
+    ) as conn:
         assert conn.alpn_protocol == "h2"
         exchange = conn.request("/", headers=COPIED)
         again = conn.request("/decorated/", headers=COPIED)
@@ -131,17 +135,9 @@ def test_hypercorn_no_push_when_the_client_refuses_it(h2server) -> None:  # type
         assert [event for event in result.events if event.kind == "push_promise"] == []
 
 
-def _http11_context() -> ssl.SSLContext:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    context.set_alpn_protocols(["http/1.1"])
-    return context
-
-
 def test_hypercorn_http11_client_gets_the_page_with_its_link_header(h2server) -> None:  # type: ignore[no-untyped-def]
     connection = http.client.HTTPSConnection(
-        h2server.host, h2server.port, context=_http11_context(), timeout=10
+        h2server.host, h2server.port, context=client_context(h2server), timeout=10
     )
     try:
         connection.request("GET", "/", headers={"Accept": "text/html"})
@@ -164,7 +160,7 @@ def test_hypercorn_http11_client_gets_the_page_with_its_link_header(h2server) ->
 
 
 def test_daphne_serves_the_page_unpushed(daphne_server) -> None:  # type: ignore[no-untyped-def]
-    with H2Connection(daphne_server.host, daphne_server.port, verify=False) as conn:
+    with H2Connection(daphne_server.host, daphne_server.port, cafile=cafile(daphne_server)) as conn:
         assert conn.alpn_protocol == "h2"
         exchange = conn.request("/", headers=COPIED)
         decorated = conn.request("/decorated/", headers=COPIED)
@@ -180,7 +176,7 @@ def test_daphne_serves_the_page_unpushed(daphne_server) -> None:  # type: ignore
 
 def test_daphne_http11_client(daphne_server) -> None:  # type: ignore[no-untyped-def]
     connection = http.client.HTTPSConnection(
-        daphne_server.host, daphne_server.port, context=_http11_context(), timeout=10
+        daphne_server.host, daphne_server.port, context=client_context(daphne_server), timeout=10
     )
     try:
         connection.request("GET", "/decorated/")

@@ -31,6 +31,7 @@ import pytest
 
 from h2push.core.linkheader import split_links
 from h2push.probe import Exchange, H2Connection
+from harness.certificates import cafile
 from harness.constants import CSS_LINK, JS_LINK, REDIS_SETTINGS
 from harness.processes import ServerProcess
 from harness.redis import RedisServer
@@ -104,7 +105,9 @@ def page(connection: H2Connection) -> Visit:
 
 def pages(server: ServerProcess, count: int) -> list[Visit]:
     """``count`` pages on one new connection, so all from the same worker."""
-    with H2Connection(server.host, server.port, verify=False, timeout=TIMEOUT) as connection:
+    with H2Connection(
+        server.host, server.port, cafile=cafile(server), timeout=TIMEOUT
+    ) as connection:
         return [page(connection) for _ in range(count)]
 
 

@@ -6,7 +6,7 @@ that declare two assets with ``@push_static``, a page that only learns its asset
 a page with both) with :mod:`tests.support.apps.servers_settings`:
 
 - Gunicorn under WSGI (``h2push.wsgi``): a 103 through ``wsgi.early_hints``, seen by
-  a raw HTTP/1.1 client (:mod:`tests.support.http1`);
+  an HTTP/1.1 client on h11 (:mod:`tests.support.http1`);
 - Gunicorn's ASGI worker over TLS, with ``H2PUSH_EARLY_HINTS_AS_INFORMATIONAL``: a 103
   as ``http.response.informational``, over HTTP/1.1 and over its own HTTP/2;
 - Uvicorn's HTTP/2 (``--http zttp --http2``) over TLS: a 103 through the
@@ -35,6 +35,7 @@ import pytest
 
 from h2push.core.linkheader import split_links
 from h2push.probe import EventKind, Exchange, H2Connection
+from harness.certificates import cafile, client_context
 from harness.constants import CSS_LINK, JS_LINK, REPO
 from harness.processes import (
     ServerProcess,
@@ -136,8 +137,9 @@ Get = Callable[..., Seen]
 
 
 def http1_client(server: ServerProcess, *, port: int | None = None, tls: bool = False) -> Get:
-    """One connection per request, to ``server`` (on ``port`` if it listens on several)."""
-    context = http1.insecure_tls() if tls else None
+    """One connection per request, to ``server`` (on ``port`` if it listens on several);
+    with ``tls``, verifying the certificate the server was started with."""
+    context = client_context(server) if tls else None
     port = port or server.port
 
     def get(path: str, headers: dict[str, str] | None = None) -> Seen:
@@ -155,7 +157,7 @@ def h2_client(server: ServerProcess, *, timeout: float = TIMEOUT) -> Get:
     """Each request on a new HTTP/2 connection."""
 
     def get(path: str, headers: dict[str, str] | None = None) -> Seen:
-        with H2Connection(server.host, server.port, verify=False, timeout=timeout) as conn:
+        with H2Connection(server.host, server.port, cafile=cafile(server), timeout=timeout) as conn:
             exchange = conn.request(path, headers=headers)
         seen = Seen.from_exchange(exchange)
         assert len(seen.hints) <= 1, seen.describe  # never two 103s for one request
@@ -176,14 +178,23 @@ class Servers:
         self.started: list[ServerProcess] = []
 
     def start(
-        self, name: str, argv: list[str], *, port: int, settings: str = SETTINGS
+        self,
+        name: str,
+        argv: list[str],
+        *,
+        port: int,
+        settings: str = SETTINGS,
+        cert_pair: tuple[Path, Path] | None = None,
     ) -> ServerProcess:
         """Start ``argv`` with ``settings``, a home of its own (Gunicorn writes its
         control socket there) and the repository on its path; wait until ``port``
-        listens."""
+        listens. ``cert_pair`` is the certificate and key ``argv`` serves, kept on
+        the server for the clients to verify it against."""
         home = self.tmp / name / "home"
         env = server_env(settings=settings, home=home, extra={"PYTHONPATH": str(REPO)})
         server = launch(argv, host="127.0.0.1", port=port, workdir=self.tmp / name, env=env)
+        if cert_pair is not None:
+            server.certfile, server.keyfile = cert_pair
         self.adopt(server)
         server.wait_until_ready()
         return server
@@ -280,7 +291,13 @@ def gunicorn_asgi(servers: Servers, dev_cert_pair: tuple[Path, Path]) -> ServerP
     port = find_free_port()
     tls = ("--certfile", str(certfile), "--keyfile", str(keyfile))
     argv = gunicorn_argv(ASGI_APP, port, "-k", "asgi", "--http-protocols", "h2,h1", *tls)
-    return servers.start("gunicorn-asgi", argv, port=port, settings=INFORMATIONAL_SETTINGS)
+    return servers.start(
+        "gunicorn-asgi",
+        argv,
+        port=port,
+        settings=INFORMATIONAL_SETTINGS,
+        cert_pair=dev_cert_pair,
+    )
 
 
 @pytest.mark.parametrize("view", ["sync", "async"])
@@ -310,7 +327,7 @@ def uvicorn_h2(servers: Servers, dev_cert_pair: tuple[Path, Path]) -> ServerProc
     port = find_free_port()
     tls = ("--ssl-certfile", str(certfile), "--ssl-keyfile", str(keyfile))
     argv = uvicorn_argv(port, "--http", "zttp", "--http2", *tls)
-    return servers.start("uvicorn-h2", argv, port=port)
+    return servers.start("uvicorn-h2", argv, port=port, cert_pair=dev_cert_pair)
 
 
 # Every GET a browser sends ends the stream with its HEADERS frame. Uvicorn 0.54 with
@@ -375,7 +392,7 @@ def daphne(servers: Servers, dev_cert_pair: tuple[Path, Path]) -> tuple[ServerPr
         f"tcp:port={plain_port}:interface=127.0.0.1",
     ]
     argv = [sys.executable, "-m", "daphne", *(f"-e{e}" for e in endpoints), ASGI_APP]
-    server = servers.start("daphne", argv, port=tls_port)
+    server = servers.start("daphne", argv, port=tls_port, cert_pair=dev_cert_pair)
     wait_for_port(server.host, plain_port, server.proc)
     return server, plain_port
 

@@ -43,6 +43,7 @@ import pytest
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
 
 from h2push.probe import Exchange, H2Connection
+from harness.certificates import cafile, client_context
 from harness.constants import CSS_PATH, JS_PATH, STATIC_DIR
 from harness.processes import ServerProcess
 from harness.servers import H2ServerFactory
@@ -79,7 +80,7 @@ def warm_up(server: ServerProcess) -> None:
 
 
 def connect(server: ServerProcess) -> H2Connection:
-    return H2Connection(server.host, server.port, verify=False, timeout=TIMEOUT)
+    return H2Connection(server.host, server.port, cafile=cafile(server), timeout=TIMEOUT)
 
 
 def describe(exchange: Exchange) -> str:
@@ -170,10 +171,7 @@ class BrowserLike:
         return self.asset_stream is not None and self.times.asset_end is None
 
     def _socket(self) -> ssl.SSLSocket:
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        context.set_alpn_protocols(["h2"])
+        context = client_context(self.server, alpn=["h2"])
         raw = socket.create_connection((self.server.host, self.server.port), timeout=TIMEOUT)
         return context.wrap_socket(raw, server_hostname=self.server.host)
 

@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 import pytest
 
 from h2push.probe import Exchange, H2Connection, Request
+from harness.certificates import cafile
 from harness.constants import CSS_LINK, HARDENING_SETTINGS, JS_LINK
 from harness.processes import ServerProcess
 from harness.servers import H2ServerFactory
@@ -47,7 +48,7 @@ def server(h2server_factory: H2ServerFactory, tmp_path: Path) -> ServerProcess:
 
 def connect(server: ServerProcess, authority: str) -> H2Connection:
     return H2Connection(
-        server.host, server.port, authority=authority, verify=False, timeout=TIMEOUT
+        server.host, server.port, authority=authority, cafile=cafile(server), timeout=TIMEOUT
     )
 
 
@@ -68,7 +69,7 @@ def flood(server: ServerProcess) -> list[Exchange]:
     ]
     # The flood accepts no pushes: the pages teach all the same.
     with H2Connection(
-        server.host, server.port, enable_push=False, verify=False, timeout=TIMEOUT
+        server.host, server.port, enable_push=False, cafile=cafile(server), timeout=TIMEOUT
     ) as connection:
         return connection.request_many(requests)
 

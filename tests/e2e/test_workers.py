@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from h2push.probe import Exchange, H2Connection
+from harness.certificates import cafile
 from harness.constants import EARLY_SETTINGS
 from harness.processes import ServerProcess
 from harness.workers import running_worker_pids, start_workers, wait_for_workers
@@ -62,7 +63,9 @@ def workers(
 
 def first_slow_page(server: ServerProcess) -> tuple[int, Exchange]:
     """A new connection's very first request of the page, and the worker that served it."""
-    with H2Connection(server.host, server.port, verify=False, timeout=TIMEOUT) as connection:
+    with H2Connection(
+        server.host, server.port, cafile=cafile(server), timeout=TIMEOUT
+    ) as connection:
         exchange = connection.request(PAGE)
     assert exchange.status == 200, exchange
     pid = exchange.header("x-worker-pid")
@@ -76,7 +79,9 @@ def hinted(exchange: Exchange) -> bool:
 
 def teach_through_one_worker(server: ServerProcess) -> int:
     """Two ``/slow/`` pages on one connection (so one worker); returns that worker."""
-    with H2Connection(server.host, server.port, verify=False, timeout=TIMEOUT) as connection:
+    with H2Connection(
+        server.host, server.port, cafile=cafile(server), timeout=TIMEOUT
+    ) as connection:
         taught = [connection.request(PAGE) for _ in range(2)]
     pids = {exchange.header("x-worker-pid") for exchange in taught}
     assert len(pids) == 1 and None not in pids, [exchange.headers for exchange in taught]

@@ -4,6 +4,12 @@ The test client is opened as wide as this OpenSSL goes (TLS 1.0 and every suite 
 ``@SECLEVEL=0``), so each refusal below is the server's, not the client's; and the
 very same client settings are shown to connect to a deliberately weak server first,
 or a refusal would prove nothing.
+
+Wide open as it is, the client still verifies the server's certificate against the
+one the server was given, and the name ``localhost`` in it
+(:func:`harness.certificates.client_context`). A certificate that fails is raised
+as :class:`harness.certificates.UntrustedCertificate`, an ``AssertionError``, so it
+can never pass for a refusal (``ssl.SSLError``).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from h2push.server.tls import (
     create_server_context,
     load_certificate_pair,
 )
+from harness.certificates import HasCertificate, client_context, verified
 
 if TYPE_CHECKING:
     from harness.processes import ServerProcess
@@ -53,14 +60,14 @@ RSA_ACCEPTED = {"ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES256-GCM-SHA384"}
 
 
 def open_client(
+    trust: HasCertificate | Path,
     max_version: ssl.TLSVersion | None = None,
     ciphers: str = OPEN,
     alpn: list[str] | None = None,
 ) -> ssl.SSLContext:
-    """A client that allows TLS 1.0 and every suite; the server must do the refusing."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
+    """A client that allows TLS 1.0 and every suite, so the server must do the
+    refusing, and that verifies the server against ``trust``'s certificate."""
+    context = client_context(trust, alpn=())
     context.minimum_version = TLS1
     if max_version is not None:
         context.maximum_version = max_version
@@ -71,8 +78,10 @@ def open_client(
 
 
 def handshake(port: int, context: ssl.SSLContext, host: str = "127.0.0.1") -> tuple[str, str]:
-    """Connect, finish the handshake, return (version, cipher); raises ssl.SSLError."""
+    """Connect, finish the handshake, return (version, cipher); raises ssl.SSLError,
+    or UntrustedCertificate if the server's certificate does not verify."""
     with (
+        verified(),
         socket.create_connection((host, port), timeout=10) as raw,
         context.wrap_socket(raw, server_hostname="localhost") as tls,
     ):
@@ -81,10 +90,11 @@ def handshake(port: int, context: ssl.SSLContext, host: str = "127.0.0.1") -> tu
         return version, cipher[0]
 
 
-def tls12_suites() -> list[str]:
+def tls12_suites(trust: HasCertificate | Path) -> list[str]:
     """Every suite the open client can offer in TLS 1.2 (all but TLS 1.3's: OpenSSL
     labels each by the version that introduced it, SSLv3 and TLSv1 included)."""
-    return sorted(c["name"] for c in open_client().get_ciphers() if c["protocol"] != "TLSv1.3")
+    suites = open_client(trust).get_ciphers()
+    return sorted(c["name"] for c in suites if c["protocol"] != "TLSv1.3")
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +165,9 @@ def test_refused_by_the_server_not_the_client(
     h2server_rsa: ServerProcess,
 ) -> None:
     # The same client settings do connect to a weak server: the client allows this.
-    version, cipher = handshake(weak_server, open_client(max_version, ciphers))
+    # Both serve the same RSA certificate, so one client verifies both.
+    client = open_client(h2server_rsa, max_version, ciphers)
+    version, cipher = handshake(weak_server, client)
     if max_version != TLS1_2:
         assert version == {TLS1: "TLSv1", TLS1_1: "TLSv1.1"}[max_version]
     else:
@@ -163,15 +175,15 @@ def test_refused_by_the_server_not_the_client(
         assert cipher == ciphers.split(":")[0]
 
     with pytest.raises(ssl.SSLError):
-        handshake(h2server_rsa.port, open_client(max_version, ciphers))
+        handshake(h2server_rsa.port, client)
 
 
 @pytest.mark.e2e
 def test_tls12_accepts_exactly_ecdhe_aes_gcm(weak_server: int, h2server_rsa: ServerProcess) -> None:
     accepted_by_weak: set[str] = set()
     accepted: set[str] = set()
-    for suite in tls12_suites():
-        client = open_client(TLS1_2, f"{suite}:@SECLEVEL=0")
+    for suite in tls12_suites(h2server_rsa):
+        client = open_client(h2server_rsa, TLS1_2, f"{suite}:@SECLEVEL=0")
         with contextlib.suppress(ssl.SSLError):
             accepted_by_weak.add(handshake(weak_server, client)[1])
         try:
@@ -194,12 +206,13 @@ def test_tls12_accepts_exactly_ecdhe_aes_gcm(weak_server: int, h2server_rsa: Ser
 @pytest.mark.e2e
 @pytest.mark.parametrize("suite", sorted(RSA_ACCEPTED))
 def test_tls12_ecdhe_aes_gcm_accepted(suite: str, h2server_rsa: ServerProcess) -> None:
-    assert handshake(h2server_rsa.port, open_client(TLS1_2, suite)) == ("TLSv1.2", suite)
+    client = open_client(h2server_rsa, TLS1_2, suite)
+    assert handshake(h2server_rsa.port, client) == ("TLSv1.2", suite)
 
 
 @pytest.mark.e2e
 def test_tls13_accepted(h2server_rsa: ServerProcess) -> None:
-    version, cipher = handshake(h2server_rsa.port, open_client())
+    version, cipher = handshake(h2server_rsa.port, open_client(h2server_rsa))
     assert version == "TLSv1.3"
     assert cipher.startswith("TLS_")
 
@@ -207,8 +220,9 @@ def test_tls13_accepted(h2server_rsa: ServerProcess) -> None:
 @pytest.mark.e2e
 def test_compression_off_and_alpn(h2server_rsa: ServerProcess) -> None:
     for max_version in (TLS1_2, None):
-        context = open_client(max_version, alpn=["h2", "http/1.1"])
+        context = open_client(h2server_rsa, max_version, alpn=["h2", "http/1.1"])
         with (
+            verified(),
             socket.create_connection(("127.0.0.1", h2server_rsa.port), timeout=10) as raw,
             context.wrap_socket(raw, server_hostname="localhost") as tls,
         ):
@@ -219,23 +233,23 @@ def test_compression_off_and_alpn(h2server_rsa: ServerProcess) -> None:
 @pytest.mark.e2e
 def test_development_certificate_ecdsa(h2server: ServerProcess) -> None:
     """The default (ECDSA) certificate: TLS 1.3, TLS 1.2 ECDHE-ECDSA-AES-GCM only."""
-    assert handshake(h2server.port, open_client())[0] == "TLSv1.3"
+    assert handshake(h2server.port, open_client(h2server))[0] == "TLSv1.3"
     accepted = set()
-    for suite in tls12_suites():
+    for suite in tls12_suites(h2server):
         with contextlib.suppress(ssl.SSLError):
-            accepted.add(handshake(h2server.port, open_client(TLS1_2, suite))[1])
+            accepted.add(handshake(h2server.port, open_client(h2server, TLS1_2, suite))[1])
     assert accepted == {"ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384"}
     with pytest.raises(ssl.SSLError):
-        handshake(h2server.port, open_client(TLS1_1))
+        handshake(h2server.port, open_client(h2server, TLS1_1))
 
 
 @pytest.mark.e2e
 def test_refused_handshakes_leave_no_noise(h2server_rsa: ServerProcess) -> None:
     for max_version in (TLS1, TLS1_1):
         with pytest.raises(ssl.SSLError):
-            handshake(h2server_rsa.port, open_client(max_version))
+            handshake(h2server_rsa.port, open_client(h2server_rsa, max_version))
     # Still serving, and nothing about the refusals on stderr.
-    assert handshake(h2server_rsa.port, open_client())[0] == "TLSv1.3"
+    assert handshake(h2server_rsa.port, open_client(h2server_rsa))[0] == "TLSv1.3"
     errors = h2server_rsa.errors()
     assert "Traceback" not in errors
     assert "SSL" not in errors

@@ -1,9 +1,10 @@
-"""A raw HTTP/1.1 client that shows each response a server writes, and when.
+"""An HTTP/1.1 client that shows each response a server writes, and when.
 
 ``http.client`` and curl's library hide 1xx responses or their timing; the end-to-end
 tests need both, to show that a 103 came long before the page. :func:`request` sends
-one request on a fresh connection (``Connection: close``), reads until the server
-closes it, and returns a :class:`Response`::
+one request on a fresh connection (``Connection: close``), lets h11 parse what comes
+back (a 1xx is an ``h11.InformationalResponse``), reads until the server closes the
+connection, and returns a :class:`Response`::
 
     response = request("127.0.0.1", port, "/servers/sync/?ms=800")
     response.status, response.links          # the final response
@@ -11,7 +12,10 @@ closes it, and returns a :class:`Response`::
     response.lead_ms(response.early_hints[0]) # how long before the final status line
 
 Every ``at`` is :func:`time.monotonic` when the bytes that completed that status
-line and header block were read. ``tls`` wraps the socket (ALPN ``http/1.1``).
+line and header block were read. ``tls`` wraps the socket; it must verify the
+server (:func:`harness.certificates.client_context`, which offers ALPN
+``http/1.1``), and a certificate that does not verify raises
+:class:`harness.certificates.UntrustedCertificate`.
 """
 
 from __future__ import annotations
@@ -22,7 +26,11 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-__all__ = ["HeaderBlock", "Response", "insecure_tls", "request"]
+import h11
+
+from harness.certificates import verified
+
+__all__ = ["HeaderBlock", "Response", "request"]
 
 HeaderList = list[tuple[str, str]]
 # A header block bigger than this is not something a test server sends.
@@ -86,15 +94,6 @@ class Response:
         return (self.head.at - block.at) * 1000.0
 
 
-def insecure_tls() -> ssl.SSLContext:
-    """A client context for loopback servers with self-signed certificates."""
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    context.set_alpn_protocols(["http/1.1"])
-    return context
-
-
 def request(
     host: str,
     port: int,
@@ -106,87 +105,75 @@ def request(
     timeout: float = 10.0,
 ) -> Response:
     """Send one request and read everything until the server closes the connection."""
+    if tls is not None and (tls.verify_mode != ssl.CERT_REQUIRED or not tls.check_hostname):
+        raise ValueError("tls= must verify the server: use harness.certificates.client_context")
     with socket.create_connection((host, port), timeout=timeout) as raw_sock:
         sock: socket.socket = raw_sock
         if tls is not None:
-            sock = tls.wrap_socket(raw_sock, server_hostname=host)
-        sock.sendall(_request_bytes(method, path, f"{host}:{port}", headers or {}))
+            with verified():
+                sock = tls.wrap_socket(raw_sock, server_hostname=host)
+        connection = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD_BYTES)
+        authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        sock.sendall(_request_bytes(connection, method, path, authority, headers or {}))
         response = Response(sent_at=time.monotonic())
-        _read(sock, response, timeout)
+        _read(sock, connection, response, timeout)
         return response
 
 
-def _request_bytes(method: str, path: str, authority: str, headers: Mapping[str, str]) -> bytes:
+def _request_bytes(
+    connection: h11.Connection,
+    method: str,
+    path: str,
+    authority: str,
+    headers: Mapping[str, str],
+) -> bytes:
     fields = {"Host": authority, "User-Agent": "h2push-tests-http1", "Accept": "text/html"}
     fields.update(headers)
     fields["Connection"] = "close"  # the end of the response is the end of the stream
-    lines = [f"{method} {path} HTTP/1.1", *(f"{k}: {v}" for k, v in fields.items()), "", ""]
-    return "\r\n".join(lines).encode("latin-1")
+    head = h11.Request(method=method, target=path, headers=list(fields.items()))
+    return (connection.send(head) or b"") + (connection.send(h11.EndOfMessage()) or b"")
 
 
-def _read(sock: socket.socket, response: Response, timeout: float) -> None:
-    """Read until EOF, parsing each head as soon as its bytes are in."""
-    buffer = bytearray()
+def _read(
+    sock: socket.socket, connection: h11.Connection, response: Response, timeout: float
+) -> None:
+    """Feed h11 what arrives until the server closes the connection, noting when each
+    head was complete. Bytes after the end of the response make h11 raise."""
     deadline = time.monotonic() + timeout
+    body = bytearray()
+    at = time.monotonic()
     while True:
-        sock.settimeout(max(deadline - time.monotonic(), 0.001))
-        chunk = sock.recv(65536)
-        at = time.monotonic()
-        response.raw += chunk
-        if not chunk:
+        try:
+            event = connection.next_event()
+        except h11.RemoteProtocolError as error:
+            raise AssertionError(f"{error}; the server wrote {response.raw[:500]!r}") from error
+        if event is h11.NEED_DATA:
+            sock.settimeout(max(deadline - time.monotonic(), 0.001))
+            chunk = sock.recv(65536)
+            at = time.monotonic()
+            response.raw += chunk
+            connection.receive_data(chunk)
+        elif isinstance(event, h11.InformationalResponse):
+            response.interim.append(_block(event, at))
+        elif isinstance(event, h11.Response):
+            response.final = _block(event, at)
+        elif isinstance(event, h11.Data):
+            body += event.data
+        elif isinstance(event, h11.ConnectionClosed):
             break
-        if response.final is None:
-            buffer += chunk
-            _take_heads(buffer, response, at)
-        else:
-            response.body += chunk
-    if response.final is not None:
-        response.body = _decode_body(response.final, response.body)
+        # EndOfMessage: the body is whole; keep reading until the server closes.
+    response.body = bytes(body)
 
 
-def _take_heads(buffer: bytearray, response: Response, at: float) -> None:
-    """Move every complete head out of ``buffer``; what follows the final head is body."""
-    while response.final is None:
-        end = buffer.find(b"\r\n\r\n")
-        if end < 0:
-            if len(buffer) > MAX_HEAD_BYTES:
-                raise AssertionError(f"no end of headers in {bytes(buffer[:200])!r}")
-            return
-        block = _parse_head(bytes(buffer[:end]), at)
-        del buffer[: end + 4]
-        if 100 <= block.status < 200:
-            response.interim.append(block)
-        else:
-            response.final = block
-            response.body = bytes(buffer)
-            buffer.clear()
-
-
-def _parse_head(head: bytes, at: float) -> HeaderBlock:
-    status_line, *lines = head.decode("latin-1").split("\r\n")
-    version, status, *reason = status_line.split(" ", 2)
-    headers: HeaderList = []
-    for line in lines:
-        name, _, value = line.partition(":")
-        headers.append((name.strip(), value.strip()))
-    return HeaderBlock(version, int(status), reason[0] if reason else "", headers, at)
-
-
-def _decode_body(head: HeaderBlock, body: bytes) -> bytes:
-    if "chunked" in ",".join(head.values("transfer-encoding")).lower():
-        return _dechunk(body)
-    lengths = head.values("content-length")
-    return body[: int(lengths[0])] if lengths else body
-
-
-def _dechunk(data: bytes) -> bytes:
-    out = bytearray()
-    position = 0
-    while True:
-        line_end = data.index(b"\r\n", position)
-        size = int(data[position:line_end].split(b";")[0], 16)
-        if size == 0:
-            return bytes(out)
-        start = line_end + 2
-        out += data[start : start + size]
-        position = start + size + 2
+def _block(event: h11.InformationalResponse | h11.Response, at: float) -> HeaderBlock:
+    headers = [
+        (name.decode("latin-1"), value.decode("latin-1"))
+        for name, value in event.headers.raw_items()
+    ]
+    return HeaderBlock(
+        f"HTTP/{event.http_version.decode('ascii')}",
+        event.status_code,
+        event.reason.decode("latin-1"),
+        headers,
+        at,
+    )

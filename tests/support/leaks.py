@@ -17,10 +17,16 @@ No pytest and no Django here (the reliability benchmark imports it too)::
 - :func:`stall_and_drop` opens HTTP/2 connections that advertise a flow-control
   window of 0, so the server can send each response's headers but none of its body,
   asks for many responses on each, and then drops the sockets without a word.
-- :func:`short_requests` is the ordinary client, ``curl --http2 -k`` many times over:
+- :func:`short_requests` is the ordinary client, ``curl --http2`` many times over:
   a new connection, one GET read to its end, a GOAWAY and a close.
 - :func:`idle_until_closed` loads one response, then leaves the connection idle
   until the server closes it, and says how long that took and what GOAWAYs came.
+
+The three clients take ``cafile=``, the certificate the server was started with
+(:func:`harness.certificates.cafile`), and verify the server against it, which
+``127.0.0.1`` must be named in; a certificate that fails raises
+:class:`harness.certificates.UntrustedCertificate`. Without ``cafile`` they do not
+verify: that default is kept only for callers that do not pass one yet.
 """
 
 from __future__ import annotations
@@ -40,6 +46,8 @@ import h2.events
 import h2.exceptions
 import h2.settings
 from h2.settings import SettingCodes
+
+from harness.certificates import Trust, client_context, verified
 
 __all__ = [
     "Margin",
@@ -149,14 +157,24 @@ def wait_for_level(
         time.sleep(interval)
 
 
-def _tls_socket(port: int) -> ssl.SSLSocket:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    # Our own server on loopback with a throwaway certificate: nothing to verify.
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    context.set_alpn_protocols(["h2"])
+def _tls_socket(port: int, cafile: Trust | None) -> ssl.SSLSocket:
+    """A TLS connection to ``HOST:port`` that agreed to h2, verifying the server
+    against ``cafile`` (by the address ``HOST`` its certificate must name)."""
+    if cafile is not None:
+        context = client_context(cafile, alpn=["h2"])
+    else:
+        # Kept only for callers that do not pass the server's certificate yet.
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        context.set_alpn_protocols(["h2"])
     raw = socket.create_connection((HOST, port), timeout=10.0)
-    tls = context.wrap_socket(raw, server_hostname=HOST)
+    try:
+        with verified(cafile):
+            tls = context.wrap_socket(raw, server_hostname=HOST)
+    except BaseException:
+        raw.close()
+        raise
     if tls.selected_alpn_protocol() != "h2":
         tls.close()
         raise ConnectionError(f"{HOST}:{port} did not agree to h2")
@@ -222,7 +240,13 @@ def _read_until(
 
 
 def stall_and_drop(
-    port: int, *, connections: int, requests: int, path: str, reset: bool = False
+    port: int,
+    *,
+    connections: int,
+    requests: int,
+    path: str,
+    reset: bool = False,
+    cafile: Trust | None = None,
 ) -> int:
     """Open ``connections`` at once with a stream window of 0, GET ``path``
     ``requests`` times on each, wait until the server has sent every response's
@@ -234,7 +258,7 @@ def stall_and_drop(
     opened: list[tuple[ssl.SSLSocket, h2.connection.H2Connection]] = []
     try:
         for _ in range(connections):
-            tls, connection = _tls_socket(port), _h2_client(window=0)
+            tls, connection = _tls_socket(port, cafile), _h2_client(window=0)
             opened.append((tls, connection))
             _send_gets(tls, connection, port, path, requests)
         return sum(
@@ -249,12 +273,12 @@ def stall_and_drop(
             tls.close()
 
 
-def short_requests(port: int, *, count: int, path: str) -> int:
+def short_requests(port: int, *, count: int, path: str, cafile: Trust | None = None) -> int:
     """``count`` times: connect, GET ``path`` and read it to its end, then GOAWAY
-    and close, as ``curl --http2 -k URL`` does. Returns how many responses ended."""
+    and close, as ``curl --http2 URL`` does. Returns how many responses ended."""
     ended = 0
     for _ in range(count):
-        tls, connection = _tls_socket(port), _h2_client(window=None)
+        tls, connection = _tls_socket(port, cafile), _h2_client(window=None)
         try:
             _send_gets(tls, connection, port, path, 1)
             ended += _read_until(tls, connection, h2.events.StreamEnded, 1, 20.0)
@@ -266,11 +290,13 @@ def short_requests(port: int, *, count: int, path: str) -> int:
     return ended
 
 
-def idle_until_closed(port: int, *, path: str, timeout: float) -> tuple[float, list[int]]:
+def idle_until_closed(
+    port: int, *, path: str, timeout: float, cafile: Trust | None = None
+) -> tuple[float, list[int]]:
     """GET ``path``, read it, then stay idle until the server closes the connection
     (or ``timeout`` passes). Returns the idle seconds and the error codes of the
     GOAWAY frames received meanwhile."""
-    tls, connection = _tls_socket(port), _h2_client(window=None)
+    tls, connection = _tls_socket(port, cafile), _h2_client(window=None)
     try:
         _send_gets(tls, connection, port, path, 1)
         _read_until(tls, connection, h2.events.StreamEnded, 1, 20.0)
