@@ -17,5 +17,8 @@ that a subprocess imports), never imported.
 - ``browser``: headless Chromium through Playwright, trusting one certificate pin.
 - ``browser_recorder``: an ASGI wrapper that logs when the server saw each request.
 - ``caddy_stack``: Gunicorn behind Caddy, started from the files in ``deploy/``.
+- ``certificates``: TLS clients that verify a started server against the
+  certificate it serves (the probe's ``cafile``, an ``ssl`` context), and a failed
+  verification raised as an ``AssertionError`` no ``except`` takes for a refusal.
 - ``asgi``: call an ASGI app with a scope and record what it sends.
 """

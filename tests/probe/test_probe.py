@@ -48,6 +48,7 @@ from h2push.probe import (
     fetch,
     parse_url,
 )
+from harness.certificates import verified
 from harness.constants import PROBE_ASGI_APP, REPO
 from harness.processes import launch, listening_socket, server_env, write_hypercorn_config
 from tests.support.apps.probe_app import ASSETS, BIG, BIG_PATH, PAGE, asset_body, page_assets
@@ -72,6 +73,8 @@ class Server:
         return f"https://{host}:{self.port}{path}"
 
     def connect(self, **kwargs: object) -> H2Connection:
+        """A connection that verifies the server against its own certificate."""
+        kwargs.setdefault("cafile", self.tls.cert)
         return H2Connection("127.0.0.1", self.port, **kwargs)  # type: ignore[arg-type]
 
 
@@ -113,7 +116,8 @@ def server(tls_files: TLSFiles, tmp_path_factory: pytest.TempPathFactory) -> Ite
     listener.close()
     running = Server(process.port, tls_files)
     try:
-        fetch(running.url("/plain"), timeout=15)
+        with verified(tls_files.cert):
+            fetch(running.url("/plain"), cafile=tls_files.cert, timeout=15)
     except ProbeError as exc:
         process.stop(signal.SIGKILL)
         pytest.fail(f"Hypercorn did not serve ({exc}); its log:\n{process.output()}")
@@ -137,6 +141,7 @@ class ScriptedH2Server:
 
     def __init__(self, tls: TLSFiles, handler: RequestHandler) -> None:
         self.handler = handler
+        self.certfile = tls.cert  # What a client trusts for it.
         self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.context.load_cert_chain(tls.cert, tls.key)
         self.context.set_alpn_protocols(["h2"])
@@ -214,7 +219,7 @@ def test_reports_tls_version_cipher_and_alpn(server: Server) -> None:
 
 
 def test_records_early_hint_links(server: Server) -> None:
-    exchange = fetch(server.url("/"))
+    exchange = fetch(server.url("/"), cafile=server.tls.cert)
 
     assert [interim.status for interim in exchange.interim] == [103]
     assert exchange.early_hints[0].links == [
@@ -226,7 +231,7 @@ def test_records_early_hint_links(server: Server) -> None:
 
 
 def test_push_promises_arrive_before_the_page_headers(server: Server) -> None:
-    exchange = fetch(server.url("/"))
+    exchange = fetch(server.url("/"), cafile=server.tls.cert)
 
     kinds = [event.kind for event in exchange.events]
     headers_at = kinds.index("headers")
@@ -240,7 +245,7 @@ def test_push_promises_arrive_before_the_page_headers(server: Server) -> None:
 
 
 def test_pushed_bodies_and_promised_requests_are_exact(server: Server) -> None:
-    exchange = fetch(server.url("/"))
+    exchange = fetch(server.url("/"), cafile=server.tls.cert)
 
     assert exchange.pushed_paths == list(ASSETS)
     for promise in exchange.promises:
@@ -255,7 +260,7 @@ def test_pushed_bodies_and_promised_requests_are_exact(server: Server) -> None:
 
 
 def test_push_disabled_gets_the_page_and_no_promises(server: Server) -> None:
-    exchange = fetch(server.url("/"), enable_push=False)
+    exchange = fetch(server.url("/"), enable_push=False, cafile=server.tls.cert)
 
     assert exchange.status == 200
     assert exchange.body == PAGE
@@ -295,7 +300,7 @@ def test_request_body_larger_than_the_flow_control_window(server: Server) -> Non
 
 
 def test_pushed_body_larger_than_the_flow_control_windows(server: Server) -> None:
-    exchange = fetch(server.url("/big"))
+    exchange = fetch(server.url("/big"), cafile=server.tls.cert)
 
     (promise,) = exchange.promises
     assert promise.path == BIG_PATH
@@ -321,6 +326,7 @@ def test_request_many_multiplexes_200_pushing_pages(server: Server) -> None:
 
 
 def test_certificate_verification(server: Server) -> None:
+    # No cafile here on purpose: the probe's own refusal of an untrusted certificate.
     with pytest.raises(TLSError, match="certificate verification failed"):
         fetch(server.url("/"), verify=True)
     # The same server passes with its certificate as the trust anchor, by name and address.
@@ -339,7 +345,10 @@ def test_goaway_during_a_request_raises(
         return False
 
     fake = scripted(go_away)
-    with H2Connection("127.0.0.1", fake.port) as conn, pytest.raises(GoAwayError) as caught:
+    with (
+        H2Connection("127.0.0.1", fake.port, cafile=fake.certfile) as conn,
+        pytest.raises(GoAwayError) as caught,
+    ):
         conn.request_many(["/a", "/b"])
 
     assert caught.value.error_code == ErrorCodes.ENHANCE_YOUR_CALM
@@ -359,7 +368,7 @@ def test_goaway_after_a_response_fails_the_next_request(
         return False
 
     fake = scripted(answer_then_go_away)
-    with H2Connection("127.0.0.1", fake.port) as conn:
+    with H2Connection("127.0.0.1", fake.port, cafile=fake.certfile) as conn:
         assert conn.request("/").body == b"ok"
         with pytest.raises(GoAwayError, match="NO_ERROR"):
             conn.request("/")
@@ -384,7 +393,7 @@ def test_graceful_goaway_lets_accepted_streams_finish(
         return False
 
     fake = scripted(drain)
-    with H2Connection("127.0.0.1", fake.port) as conn:
+    with H2Connection("127.0.0.1", fake.port, cafile=fake.certfile) as conn:
         first, second = conn.request_many(["/a", "/b"])
         assert first.body == second.body == b"drained"
         with pytest.raises(GoAwayError, match="earlier on this connection"):
@@ -410,7 +419,7 @@ def test_reset_stream_raises_and_refused_stream_is_retried(
         return False
 
     fake = scripted(handler)
-    with H2Connection("127.0.0.1", fake.port) as conn:
+    with H2Connection("127.0.0.1", fake.port, cafile=fake.certfile) as conn:
         retried = conn.request("/refuse-once")
         assert retried.status == 200
         assert retried.stream_id != refused[0]
@@ -431,7 +440,7 @@ def test_reset_push_is_recorded(scripted: Callable[[RequestHandler], ScriptedH2S
         return False
 
     fake = scripted(push_then_cancel)
-    with H2Connection("127.0.0.1", fake.port) as conn:
+    with H2Connection("127.0.0.1", fake.port, cafile=fake.certfile) as conn:
         exchange = conn.request("/")
 
     (promise,) = exchange.promises
@@ -459,7 +468,7 @@ def test_push_after_enable_push_0_is_a_protocol_violation(
 
     fake = scripted(push_anyway)
     with (
-        H2Connection("127.0.0.1", fake.port, enable_push=False) as conn,
+        H2Connection("127.0.0.1", fake.port, enable_push=False, cafile=fake.certfile) as conn,
         pytest.raises(ProtocolViolation, match="SETTINGS_ENABLE_PUSH=0"),
     ):
         conn.request("/")
@@ -470,27 +479,27 @@ def test_connection_dropped_mid_request(
 ) -> None:
     fake = scripted(lambda conn, event, send: True)
     with (
-        H2Connection("127.0.0.1", fake.port) as conn,
+        H2Connection("127.0.0.1", fake.port, cafile=fake.certfile) as conn,
         pytest.raises(ConnectionClosed, match="closed the connection"),
     ):
         conn.request("/")
 
 
-def test_connection_refused() -> None:
+def test_connection_refused(tls_files: TLSFiles) -> None:
     # Bound but not listening: the kernel refuses, and nobody else can take the port.
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))
         port = unused.getsockname()[1]
         with pytest.raises(ConnectError, match=re.escape(f"refused by 127.0.0.1:{port}")):
-            fetch(f"https://127.0.0.1:{port}/")
+            fetch(f"https://127.0.0.1:{port}/", cafile=tls_files.cert)
 
 
-def test_silent_server_times_out() -> None:
+def test_silent_server_times_out(tls_files: TLSFiles) -> None:
     # Listening but never accepting: TCP connects, the TLS handshake never answers.
     with socket.create_server(("127.0.0.1", 0)) as silent:
         port = silent.getsockname()[1]
         with pytest.raises(ProbeTimeout, match="TLS handshake"):
-            fetch(f"https://127.0.0.1:{port}/", timeout=0.2)
+            fetch(f"https://127.0.0.1:{port}/", cafile=tls_files.cert, timeout=0.2)
 
 
 def test_alpn_without_h2_names_the_protocol(tls_files: TLSFiles) -> None:
@@ -510,7 +519,9 @@ def test_alpn_without_h2_names_the_protocol(tls_files: TLSFiles) -> None:
         thread.start()
         port = listener.getsockname()[1]
         with pytest.raises(ALPNError, match=re.escape("'http/1.1'")) as caught:
-            H2Connection("127.0.0.1", port, alpn=("h2", "http/1.1")).connect()
+            H2Connection(
+                "127.0.0.1", port, alpn=("h2", "http/1.1"), cafile=tls_files.cert
+            ).connect()
         thread.join(timeout=5)
     assert caught.value.negotiated == "http/1.1"
 
@@ -539,6 +550,7 @@ def run_probe(*args: str) -> str:
 
 
 def test_command_shows_tls_hints_and_pushes(server: Server) -> None:
+    # No --cafile on purpose: this run checks the loopback default (not verified) too.
     output = run_probe(server.url("/"))
 
     assert "TLSv1." in output
@@ -554,7 +566,9 @@ def test_command_shows_tls_hints_and_pushes(server: Server) -> None:
 
 
 def test_command_without_push(server: Server) -> None:
-    output = run_probe(server.url("/"), "--no-push", "--header", "X-Probe: 1")
+    output = run_probe(
+        server.url("/"), "--no-push", "--header", "X-Probe: 1", "--cafile", str(server.tls.cert)
+    )
 
     assert "PUSH_PROMISE" not in output
     assert "Pushed: 0" in output
@@ -578,6 +592,8 @@ def test_command_verifies_with_cafile(server: Server) -> None:
     ],
 )
 def test_command_bad_input_is_one_line(server: Server, args: list[str], expected: str) -> None:
+    # No --cafile: all but the last are refused before connecting, and the last is the
+    # probe's own refusal of an untrusted certificate (--verify on a loopback host).
     with pytest.raises(CommandError) as caught:
         run_probe(*(arg.format(port=server.port) for arg in args))
     message = str(caught.value)
@@ -585,12 +601,19 @@ def test_command_bad_input_is_one_line(server: Server, args: list[str], expected
     assert "\n" not in message
 
 
-def test_command_refused_port_exits_1_without_traceback() -> None:
+def test_command_refused_port_exits_1_without_traceback(tls_files: TLSFiles) -> None:
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))
         port = unused.getsockname()[1]
         result = subprocess.run(
-            [sys.executable, "manage.py", "h2probe", f"https://127.0.0.1:{port}/"],
+            [
+                sys.executable,
+                "manage.py",
+                "h2probe",
+                f"https://127.0.0.1:{port}/",
+                "--cafile",
+                str(tls_files.cert),
+            ],
             cwd=REPO,
             capture_output=True,
             text=True,
@@ -617,14 +640,15 @@ def run_console_script(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_console_script_prints_what_the_command_prints(server: Server) -> None:
-    result = run_console_script(server.url("/"))
+    verify = ("--cafile", str(server.tls.cert))
+    result = run_console_script(server.url("/"), *verify)
     assert result.returncode == 0, result.stderr
     assert "HEADERS 103 (Early Hints)" in result.stdout
     assert "PUSH_PROMISE /static/a.css" in result.stdout
     assert "Response: 200" in result.stdout
     # The same report as the command's: its summary sections match, times aside
     # (frames of different streams may interleave differently from run to run).
-    assert _sections(result.stdout) == _sections(run_probe(server.url("/")))
+    assert _sections(result.stdout) == _sections(run_probe(server.url("/"), *verify))
 
 
 def _sections(report: str) -> list[str]:
@@ -632,11 +656,11 @@ def _sections(report: str) -> list[str]:
     return sorted(re.sub(r"\d+\.\d ms", "T", line) for line in tail.splitlines())
 
 
-def test_console_script_refused_port_is_one_line_and_exit_1() -> None:
+def test_console_script_refused_port_is_one_line_and_exit_1(tls_files: TLSFiles) -> None:
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))
         port = unused.getsockname()[1]
-        result = run_console_script(f"https://127.0.0.1:{port}/")
+        result = run_console_script(f"https://127.0.0.1:{port}/", "--cafile", str(tls_files.cert))
     assert result.returncode == 1
     assert result.stderr.splitlines() == [f"h2probe: connection refused by 127.0.0.1:{port}"]
     assert result.stdout == ""

@@ -22,6 +22,7 @@ from django.core.management import CommandError, call_command
 
 from h2push.probe.results import EventKind, Exchange, Interim, Promise, TimelineEvent
 from h2push.probe.waterfall import WaterfallUnavailable, draw_waterfall, waterfall_rows
+from harness.certificates import cafile
 from harness.processes import ServerProcess
 from harness.servers import H2ServerFactory
 
@@ -30,6 +31,8 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def run_probe(*args: str) -> str:
+    """The h2probe command's report; a test that talks to a server passes ``--cafile``
+    with the server's certificate, so the probe verifies it."""
     out = StringIO()
     call_command("h2probe", *args, stdout=out)
     return out.getvalue()
@@ -55,8 +58,9 @@ def test_waterfall_of_a_slow_page_has_a_row_per_stream(
 ) -> None:
     svg, png = tmp_path / "declared.svg", tmp_path / "declared.png"
     url = h2server.url("/slow/declared/?ms=300")
+    verify = ("--cafile", str(cafile(h2server)))
 
-    output = run_probe(url, "--waterfall", str(svg))
+    output = run_probe(url, *verify, "--waterfall", str(svg))
 
     assert f"Waterfall: {svg}" in output
     assert "Why:" not in output  # A 103 and both pushes: nothing to explain.
@@ -67,7 +71,7 @@ def test_waterfall_of_a_slow_page_has_a_row_per_stream(
         assert group.findall(f".//{SVG}path"), "each row draws its bars"
     assert list(ids(svg, "early-hint-")) == ["early-hint-1"]
 
-    output = run_probe(url, "--no-push", "--waterfall", str(png))
+    output = run_probe(url, *verify, "--no-push", "--waterfall", str(png))
     assert f"Waterfall: {png}" in output
     assert png.read_bytes().startswith(PNG_SIGNATURE)
     assert "- No push: the probe refused pushes (--no-push" in output
@@ -75,7 +79,7 @@ def test_waterfall_of_a_slow_page_has_a_row_per_stream(
 
 @pytest.mark.e2e
 def test_why_for_a_page_without_a_link_header(h2server: ServerProcess) -> None:
-    output = run_probe(h2server.url("/api/menu.json"))
+    output = run_probe(h2server.url("/api/menu.json"), "--cafile", str(cafile(h2server)))
 
     why = output[output.index("\nWhy:\n") :]
     assert "- The response has no Link header." in why
@@ -87,16 +91,17 @@ def test_why_for_a_page_without_a_link_header(h2server: ServerProcess) -> None:
 def test_why_for_a_learned_route_until_its_third_visit(h2server_factory: H2ServerFactory) -> None:
     server = h2server_factory()  # Its own process: nothing learned for /slow/ yet.
     url = server.url("/slow/?ms=50")
+    verify = ("--cafile", str(cafile(server)))
 
-    first = run_probe(url)
+    first = run_probe(url, *verify)
     assert "Early hints: 0" in first and "Pushed: 2" in first
     why = " ".join(first[first.index("\nWhy:\n") :].split())
     assert "- No 103, although the Link header has preloads. Likely:" in why
     assert "h2push hints a learned link once two pages of the route agreed" in why
     assert "No push" not in why
 
-    run_probe(url)
-    third = run_probe(url)
+    run_probe(url, *verify)
+    third = run_probe(url, *verify)
     assert "Early hints: 1" in third
     assert "Why:" not in third
 
@@ -127,10 +132,13 @@ def http11_only(dev_cert_pair: tuple[Path, Path]) -> Iterator[int]:
 
 
 @pytest.mark.e2e
-def test_why_for_a_server_that_is_not_http2(http11_only: int) -> None:
+def test_why_for_a_server_that_is_not_http2(
+    http11_only: int, dev_cert_pair: tuple[Path, Path]
+) -> None:
     out = StringIO()
+    url = f"https://127.0.0.1:{http11_only}/"
     with pytest.raises(CommandError, match="did not agree to HTTP/2"):
-        call_command("h2probe", f"https://127.0.0.1:{http11_only}/", stdout=out)
+        call_command("h2probe", url, "--cafile", str(dev_cert_pair[0]), stdout=out)
     assert "- The connection is not HTTP/2 (ALPN gave http/1.1)" in out.getvalue()
 
 

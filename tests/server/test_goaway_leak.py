@@ -38,6 +38,7 @@ from hypercorn.typing import ConnectionState
 import h2push.server.goaway
 from h2push.probe import H2Connection
 from h2push.server.goaway import say_goaway_before_closing
+from harness.certificates import cafile
 from harness.constants import CSS_PATH
 from harness.processes import ServerProcess
 from harness.servers import H2ServerFactory
@@ -222,7 +223,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 
 
 def answers(server: ServerProcess) -> bool:
-    with H2Connection("127.0.0.1", server.port, timeout=20) as connection:
+    with H2Connection("127.0.0.1", server.port, cafile=cafile(server), timeout=20) as connection:
         return connection.request("/").status == 200
 
 
@@ -232,7 +233,9 @@ def test_stalled_connections_dropped_give_everything_back(
     server: ServerProcess, reset: bool
 ) -> None:
     # A small round first, so the thread pools and allocator are as warm as they get.
-    stall_and_drop(server.port, connections=2, requests=10, path=CSS_PATH, reset=reset)
+    stall_and_drop(
+        server.port, connections=2, requests=10, path=CSS_PATH, reset=reset, cafile=cafile(server)
+    )
     before = settle(server.pid)
     headers = stall_and_drop(
         server.port,
@@ -240,6 +243,7 @@ def test_stalled_connections_dropped_give_everything_back(
         requests=STALLED_REQUESTS,
         path=CSS_PATH,
         reset=reset,
+        cafile=cafile(server),
     )
     during = resources(server.pid)
     after = wait_for_level(server.pid, before, MARGIN, SETTLE_SECONDS)
@@ -254,9 +258,9 @@ def test_stalled_connections_dropped_give_everything_back(
 
 @pytest.mark.e2e
 def test_short_connections_give_everything_back(server: ServerProcess) -> None:
-    short_requests(server.port, count=SHORT_REQUESTS // 4, path=CSS_PATH)
+    short_requests(server.port, count=SHORT_REQUESTS // 4, path=CSS_PATH, cafile=cafile(server))
     before = settle(server.pid)
-    ended = short_requests(server.port, count=SHORT_REQUESTS, path=CSS_PATH)
+    ended = short_requests(server.port, count=SHORT_REQUESTS, path=CSS_PATH, cafile=cafile(server))
     after = wait_for_level(server.pid, before, SHORT_MARGIN, SETTLE_SECONDS)
     story = f"before: {before.describe()}; after: {after.describe()}"
     assert ended == SHORT_REQUESTS, story
@@ -268,6 +272,6 @@ def test_short_connections_give_everything_back(server: ServerProcess) -> None:
 def test_an_idle_connection_hears_goaway_before_the_close(server: ServerProcess) -> None:
     """What the patch is for: Hypercorn closes a connection idle for 5 s; the client
     must get a GOAWAY (NO_ERROR) first."""
-    waited, goaways = idle_until_closed(server.port, path="/", timeout=12.0)
+    waited, goaways = idle_until_closed(server.port, path="/", timeout=12.0, cafile=cafile(server))
     assert 4.0 < waited < 12.0
     assert goaways == [0]

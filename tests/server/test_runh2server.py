@@ -35,6 +35,7 @@ from h2push.server.serving import (
 )
 from h2push.server.wiring import find_adapter, get_application, wire_application
 from harness.asgi import AsgiCall, kinds
+from harness.certificates import UntrustedCertificate, cafile, verified
 from harness.constants import CSS_PATH, JS_PATH, MANAGE, REPO, STATIC_DIR
 
 if TYPE_CHECKING:
@@ -53,7 +54,9 @@ PUSHED = [CSS_PATH, JS_PATH]
 
 @pytest.mark.e2e
 def test_home_page_over_http2_with_its_pushes(h2server: ServerProcess) -> None:
-    with H2Connection("127.0.0.1", h2server.port, enable_push=True) as connection:
+    with H2Connection(
+        "127.0.0.1", h2server.port, enable_push=True, cafile=cafile(h2server)
+    ) as connection:
         exchange = connection.request("/")
         assert connection.alpn_protocol == "h2"
         assert connection.tls_version in ("TLSv1.2", "TLSv1.3")
@@ -71,7 +74,7 @@ def test_home_page_over_http2_with_its_pushes(h2server: ServerProcess) -> None:
 @pytest.mark.e2e
 @pytest.mark.parametrize("path", PUSHED)
 def test_pushed_static_file_is_byte_exact(h2server: ServerProcess, path: str) -> None:
-    with H2Connection("127.0.0.1", h2server.port) as connection:
+    with H2Connection("127.0.0.1", h2server.port, cafile=cafile(h2server)) as connection:
         exchange = connection.request("/")
     promise = exchange.promise_for(path)
     assert promise is not None
@@ -108,7 +111,7 @@ def test_pushed_streams_do_not_end_the_connection(h2server: ServerProcess) -> No
     the connection with GOAWAY after about 333 pages that push two assets each;
     runh2server raises the limit."""
     streams = pushed = 0
-    with H2Connection("127.0.0.1", h2server.port) as connection:
+    with H2Connection("127.0.0.1", h2server.port, cafile=cafile(h2server)) as connection:
         while streams <= 1100:
             for exchange in connection.request_many(["/"] * 20):
                 assert exchange.status == 200
@@ -133,7 +136,7 @@ def test_banner_checks_and_quiet_start(h2server: ServerProcess) -> None:
     assert "using settings 'testproject.settings'" in output
     assert "Quit the server with CONTROL-C." in output
     # The access log goes to stdout, like runserver's lines.
-    with H2Connection("127.0.0.1", h2server.port) as connection:
+    with H2Connection("127.0.0.1", h2server.port, cafile=cafile(h2server)) as connection:
         connection.request("/?banner-test")
     deadline = time.monotonic() + 10
     while '"GET /?banner-test HTTP/2" 200' not in h2server.output():
@@ -151,7 +154,7 @@ def test_nostatic(h2server_factory: H2ServerFactory) -> None:
     server = h2server_factory("--nostatic", "--skip-checks")
     assert "Static files: not served" in server.output()
     assert "Performing system checks" not in server.output()
-    with H2Connection("127.0.0.1", server.port) as connection:
+    with H2Connection("127.0.0.1", server.port, cafile=cafile(server)) as connection:
         page = connection.request("/")
         asset = connection.request("/static/css/base.css")
     assert page.status == 200
@@ -162,7 +165,7 @@ def test_nostatic(h2server_factory: H2ServerFactory) -> None:
 @pytest.mark.e2e
 def test_daphne_fixture_serves_the_project(daphne_server: ServerProcess) -> None:
     """The shared Daphne fixture (for comparisons): HTTP/2 over TLS, and no push."""
-    with H2Connection("127.0.0.1", daphne_server.port) as connection:
+    with H2Connection("127.0.0.1", daphne_server.port, cafile=cafile(daphne_server)) as connection:
         exchange = connection.request("/")
         assert connection.alpn_protocol == "h2"
     assert exchange.status == 200
@@ -177,7 +180,7 @@ def test_daphne_fixture_serves_the_project(daphne_server: ServerProcess) -> None
 def test_ctrl_c_stops_cleanly_and_frees_the_port(h2server_factory: H2ServerFactory) -> None:
     """Even with a client connection left open (one that never answers TLS close)."""
     server = h2server_factory("--skip-checks")
-    with H2Connection("127.0.0.1", server.port) as connection:
+    with H2Connection("127.0.0.1", server.port, cafile=cafile(server)) as connection:
         assert connection.request("/").status == 200
         assert server.stop(signal.SIGINT) == 0
     assert server.errors() == ""
@@ -201,10 +204,17 @@ urlpatterns = [path("version", version), path("", include("testproject.urls"))]
 """
 
 
-def _get_version(port: int) -> tuple[str, int] | None:
+def _get_version(server: ServerProcess) -> tuple[str, int] | None:
+    """The version and pid that answer ``/version``, or None while nothing does. A
+    certificate that does not verify fails the test instead of reading as "not up"."""
     try:
-        with H2Connection("127.0.0.1", port, timeout=3) as connection:
+        with (
+            verified(server),
+            H2Connection("127.0.0.1", server.port, cafile=cafile(server), timeout=3) as connection,
+        ):
             exchange = connection.request("/version")
+    except UntrustedCertificate:
+        raise
     except Exception:
         return None
     version, pid = exchange.body.decode().split()
@@ -236,10 +246,10 @@ def test_reloader_restarts_after_a_change(
         settings="reload_settings",
         env={"PYTHONPATH": str(modules), "PYTHONDONTWRITEBYTECODE": "1"},
     )
-    first = _get_version(server.port)
+    first = _get_version(server)
     assert first is not None and first[0] == "one"
     assert first[1] != server.pid  # The reloader's child serves.
-    with H2Connection("127.0.0.1", server.port) as connection:
+    with H2Connection("127.0.0.1", server.port, cafile=cafile(server)) as connection:
         assert connection.request("/").pushed_paths == PUSHED
 
     # Django's StatReloader reports a file only once it has seen its old mtime, and
@@ -250,7 +260,7 @@ def test_reloader_restarts_after_a_change(
     later = time.time() + 2
     os.utime(urls, (later, later))
     deadline = time.monotonic() + 30
-    while (answer := _get_version(server.port)) is None or answer[0] != "two":
+    while (answer := _get_version(server)) is None or answer[0] != "two":
         assert time.monotonic() < deadline, server.output() + server.errors()
         assert server.alive(), server.errors()
         time.sleep(0.2)

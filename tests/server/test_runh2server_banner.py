@@ -19,6 +19,7 @@ import pytest
 
 from h2push.management.commands.runh2server import static_files_line
 from h2push.probe import Exchange, H2Connection
+from harness.certificates import cafile
 from harness.constants import CSS_PATH, JS_PATH
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ def static_line(server: ServerProcess) -> str:
 
 
 def get(server: ServerProcess, path: str) -> Exchange:
-    with H2Connection("127.0.0.1", server.port, timeout=30) as connection:
+    with H2Connection("127.0.0.1", server.port, cafile=cafile(server), timeout=30) as connection:
         return connection.request(path)
 
 

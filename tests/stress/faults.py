@@ -17,6 +17,7 @@ from collections.abc import Callable
 import h2.events
 
 from h2push.probe import ProbeError, error_code_name
+from harness.certificates import cafile
 from harness.processes import ServerProcess
 from tests.stress.plan import Plan
 from tests.stress.rawh2 import Events, RawClosed, RawH2
@@ -260,6 +261,7 @@ def stalled_and_dropped(server: ServerProcess, plan: Plan, part: Part) -> None:
         requests=plan.stall_requests,
         path=STALL_PATH,
         reset=True,
+        cafile=cafile(server),
     )
     wanted = plan.stall_connections * plan.stall_requests
     part.check(

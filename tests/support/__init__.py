@@ -2,7 +2,9 @@
 conftest.py). What the benchmarks need too (servers, processes, the proxy, the
 browser, constants) is in the top-level ``harness`` package.
 
-- ``http1``: a raw HTTP/1.1 client that shows each response a server writes.
+- ``http1``: an HTTP/1.1 client built on h11 that shows each response a server
+  writes and when, 1xx included; plain TCP, or TLS through a context that verifies
+  the server (it refuses one that does not).
 - ``leaks``: threads, descriptors and sockets a server process holds.
 - ``early_harness``: requests through the gated Early Hints views, and a fake
   HTTP/2 connection that follows push promises.

@@ -1,11 +1,12 @@
 """What a server process holds, read from ``/proc``, and the clients that make it hold
-more: for tests and benchmarks that check every connection's resources are given back.
+more: for the tests and the stress suite, which check every connection's resources come back.
 
-No pytest and no Django here (the reliability benchmark imports it too)::
+No pytest and no Django here (``python -m tests.stress`` runs it outside pytest)::
 
-    before = settle(pid)                    # threads, fds, RSS once the server is quiet
-    stall_and_drop(port, connections=10, requests=50, path="/static/css/base.css")
-    after = wait_for_level(pid, before, Margin(threads=3, fds=8))
+    before = settle(server.pid)             # threads, fds, RSS once the server is quiet
+    stall_and_drop(server.port, connections=10, requests=50, path="/static/css/base.css",
+                   cafile=server)           # verified against the server's certificate
+    after = wait_for_level(server.pid, before, Margin(threads=3, fds=8))
     assert not Margin(threads=3, fds=8).exceeded(before, after)
 
 - :func:`resources` reads one :class:`Resources` (threads, open descriptors, resident
@@ -22,11 +23,11 @@ No pytest and no Django here (the reliability benchmark imports it too)::
 - :func:`idle_until_closed` loads one response, then leaves the connection idle
   until the server closes it, and says how long that took and what GOAWAYs came.
 
-The three clients take ``cafile=``, the certificate the server was started with
-(:func:`harness.certificates.cafile`), and verify the server against it, which
-``127.0.0.1`` must be named in; a certificate that fails raises
-:class:`harness.certificates.UntrustedCertificate`. Without ``cafile`` they do not
-verify: that default is kept only for callers that do not pass one yet.
+The three clients need ``cafile=``: the server that was started, or the certificate
+it serves (anything :func:`harness.certificates.cafile` takes). They verify the
+server against it, by the address ``127.0.0.1``, which the certificate must name; one
+that fails raises :class:`harness.certificates.UntrustedCertificate`. There is no
+way to turn verification off.
 """
 
 from __future__ import annotations
@@ -157,17 +158,10 @@ def wait_for_level(
         time.sleep(interval)
 
 
-def _tls_socket(port: int, cafile: Trust | None) -> ssl.SSLSocket:
+def _tls_socket(port: int, cafile: Trust) -> ssl.SSLSocket:
     """A TLS connection to ``HOST:port`` that agreed to h2, verifying the server
     against ``cafile`` (by the address ``HOST`` its certificate must name)."""
-    if cafile is not None:
-        context = client_context(cafile, alpn=["h2"])
-    else:
-        # Kept only for callers that do not pass the server's certificate yet.
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        context.set_alpn_protocols(["h2"])
+    context = client_context(cafile, alpn=["h2"])
     raw = socket.create_connection((HOST, port), timeout=10.0)
     try:
         with verified(cafile):
@@ -246,7 +240,7 @@ def stall_and_drop(
     requests: int,
     path: str,
     reset: bool = False,
-    cafile: Trust | None = None,
+    cafile: Trust,
 ) -> int:
     """Open ``connections`` at once with a stream window of 0, GET ``path``
     ``requests`` times on each, wait until the server has sent every response's
@@ -273,7 +267,7 @@ def stall_and_drop(
             tls.close()
 
 
-def short_requests(port: int, *, count: int, path: str, cafile: Trust | None = None) -> int:
+def short_requests(port: int, *, count: int, path: str, cafile: Trust) -> int:
     """``count`` times: connect, GET ``path`` and read it to its end, then GOAWAY
     and close, as ``curl --http2 URL`` does. Returns how many responses ended."""
     ended = 0
@@ -291,7 +285,7 @@ def short_requests(port: int, *, count: int, path: str, cafile: Trust | None = N
 
 
 def idle_until_closed(
-    port: int, *, path: str, timeout: float, cafile: Trust | None = None
+    port: int, *, path: str, timeout: float, cafile: Trust
 ) -> tuple[float, list[int]]:
     """GET ``path``, read it, then stay idle until the server closes the connection
     (or ``timeout`` passes). Returns the idle seconds and the error codes of the
