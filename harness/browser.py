@@ -11,7 +11,7 @@ preloaded from a 103 would be fetched a second time.
 - :func:`require_chromium`: fail with the reason when the browser is missing;
 - :func:`certificate_pin`: the pin of a PEM certificate file;
 - :func:`launch_profile`: a persistent context in a fresh profile folder (empty
-  cache), trusting one pin;
+  cache), trusting one pin; QUIC off, or forced for one origin (``quic_origin``);
 - :func:`resource_entries` and :func:`navigation_entry`: the page's Resource Timing
   and Navigation Timing entries (``RESOURCES_JS``, ``NAVIGATION_JS``);
 - the ``playwright`` fixture (:func:`playwright_fixture`, one driver per test module)
@@ -93,14 +93,28 @@ def certificate_pin(certfile: Path) -> str:
 
 
 def launch_profile(
-    playwright: Playwright, profile: Path, pin: str, timeout_ms: int = TIMEOUT_MS
+    playwright: Playwright,
+    profile: Path,
+    pin: str,
+    timeout_ms: int = TIMEOUT_MS,
+    *,
+    quic_origin: str | None = None,
 ) -> BrowserContext:
-    """Chromium with a fresh profile in ``profile``, trusting the certificate ``pin``."""
+    """Chromium with a fresh profile in ``profile``, trusting the certificate ``pin``.
+
+    QUIC is off, unless ``quic_origin`` (``host:port``) is given: then Chromium speaks
+    HTTP/3 to that origin from its first request, without waiting for an ``Alt-Svc``
+    (the pin covers QUIC's TLS too). ``--disable-quic`` would win over
+    ``--enable-quic``, so it is left out."""
+    flags = CHROMIUM_FLAGS
+    if quic_origin is not None:
+        flags = [flag for flag in CHROMIUM_FLAGS if flag != "--disable-quic"]
+        flags += ["--enable-quic", f"--origin-to-force-quic-on={quic_origin}"]
     context = playwright.chromium.launch_persistent_context(
         str(profile),
         executable_path=CHROMIUM,
         headless=True,
-        args=[*CHROMIUM_FLAGS, f"--ignore-certificate-errors-spki-list={pin}"],
+        args=[*flags, f"--ignore-certificate-errors-spki-list={pin}"],
         # Trust comes from the pin only: never ignore certificate errors.
         ignore_https_errors=False,
         timeout=timeout_ms,
