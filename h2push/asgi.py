@@ -24,6 +24,7 @@ from h2push.delivery.lifespan import answer_lifespan
 from h2push.delivery.options import Options
 from h2push.django_layer.checks import refuse_invalid_settings
 from h2push.django_layer.conf import conf
+from h2push.django_layer.origins import asset_origins
 
 __all__ = [
     "EARLY_LINKS_SCOPE_KEY",
@@ -96,6 +97,7 @@ class H2PushMiddleware(DeliveryMiddleware):
             informational_hints=setting(
                 self._informational_setting, conf.H2PUSH_EARLY_HINTS_AS_INFORMATIONAL
             ),
+            asset_origins=asset_origins(),
         )
 
 

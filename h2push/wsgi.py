@@ -12,13 +12,15 @@ from typing import Any
 from h2push.delivery.wsgi_middleware import EarlyHintsMiddleware, WSGIApp
 from h2push.django_layer.checks import refuse_invalid_settings
 from h2push.django_layer.conf import conf
+from h2push.django_layer.origins import asset_origins
 
 __all__ = ["H2PushWSGIMiddleware", "get_wsgi_application"]
 
 
 class H2PushWSGIMiddleware(EarlyHintsMiddleware):
     """:class:`~h2push.delivery.wsgi_middleware.EarlyHintsMiddleware` with ``early_hints``
-    read from ``H2PUSH_EARLY_HINTS`` unless given."""
+    read from ``H2PUSH_EARLY_HINTS`` unless given, and the site's asset origins
+    (:func:`h2push.django_layer.origins.asset_origins`)."""
 
     def __init__(self, app: WSGIApp, *, early_hints: bool | None = None) -> None:
         refuse_invalid_settings()
@@ -29,6 +31,10 @@ class H2PushWSGIMiddleware(EarlyHintsMiddleware):
     def early_hints(self) -> bool:
         setting = self._early_hints_setting
         return conf.H2PUSH_EARLY_HINTS if setting is None else setting
+
+    @property
+    def asset_origins(self) -> frozenset[str]:
+        return asset_origins()
 
 
 def get_wsgi_application() -> Any:

@@ -163,20 +163,30 @@ def same_origin_path(url: str, scheme: str, host: str | None) -> str | None:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def early_hint_values(values: Iterable[str], scheme: str, host: str | None) -> tuple[str, ...]:
+def early_hint_values(
+    values: Iterable[str],
+    scheme: str,
+    host: str | None,
+    asset_origins: frozenset[str] = frozenset(),
+) -> tuple[str, ...]:
     """What of ``values`` a 103 may carry, once each and in order.
 
-    A same-origin preload goes as it is; a preload of another origin becomes a
-    ``preconnect`` to that origin (a 103 never asks the browser to fetch another
-    origin's resource); a ``preconnect`` stays. Anything else, and any value
-    with characters a header must not carry, is left out.
+    A same-origin preload goes as it is. A preload of one of ``asset_origins`` (the
+    site's static and media origins) goes too, after a ``preconnect`` to its origin
+    (with ``crossorigin`` if the preload has it: a CORS fetch uses a connection of
+    its own). A preload of any other origin becomes only a ``preconnect`` (a 103
+    never asks the browser to fetch a resource of an origin the site does not name);
+    a ``preconnect`` stays. Anything else, and any value with characters a header
+    must not carry, is left out.
     """
-    return _early_hint_values(tuple(values), scheme, host)
+    return _early_hint_values(tuple(values), scheme, host, asset_origins)
 
 
 # A site's pages hint the same few lists over and over: work each out once.
 @caches.per_process(1024)
-def _early_hint_values(values: tuple[str, ...], scheme: str, host: str | None) -> tuple[str, ...]:
+def _early_hint_values(
+    values: tuple[str, ...], scheme: str, host: str | None, asset_origins: frozenset[str]
+) -> tuple[str, ...]:
     kept: dict[str, None] = {}
     own_origin = f"{scheme}://{host}"
     for value in values:
@@ -189,6 +199,8 @@ def _early_hint_values(values: tuple[str, ...], scheme: str, host: str | None) -
                 kept.setdefault(value, None)
             elif origin is not None and origin != own_origin:
                 kept.setdefault(preconnect_value(origin, "crossorigin" in link.params), None)
+                if origin in asset_origins:
+                    kept.setdefault(value, None)
         elif "preconnect" in link.rels:
             kept.setdefault(value, None)
     return tuple(kept)

@@ -52,6 +52,7 @@ class Fate(StrEnum):
     EARLY_HINT = "in the 103"
     PUSHED = "pushed"
     PRECONNECT = "another origin: a preconnect instead"
+    FOREIGN = "left out: an origin the site does not name (H2PUSH_ASSET_ORIGINS)"
     DIGEST_SKIP = "not pushed: the digest says the client has it"
     OVER_BUDGET = "not pushed: over the connection's push budget"
     OVER_CAP = "left out: over H2PUSH_MAX_PRELOADS"

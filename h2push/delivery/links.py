@@ -69,21 +69,31 @@ def _header_push_paths(header: bytes, scheme: str, host: str | None) -> tuple[st
     return tuple(paths)
 
 
-def early_hint_links(link_values: Iterable[str], scope: Scope) -> list[bytes]:
+def early_hint_links(
+    link_values: Iterable[str], scope: Scope, asset_origins: frozenset[str] = frozenset()
+) -> list[bytes]:
     """The values fit for this request's 103, encoded (see
     :func:`h2push.core.linkheader.early_hint_values`)."""
-    return hint_links(link_values, *request_origin(scope))
+    return hint_links(link_values, *request_origin(scope), asset_origins)
 
 
-def hint_links(link_values: Iterable[str], scheme: str, host: str | None) -> list[bytes]:
+def hint_links(
+    link_values: Iterable[str],
+    scheme: str,
+    host: str | None,
+    asset_origins: frozenset[str] = frozenset(),
+) -> list[bytes]:
     """:func:`early_hint_links` for a request of this scheme and ``Host``."""
-    return list(_encoded_hints(tuple(link_values), scheme, host))
+    return list(_encoded_hints(tuple(link_values), scheme, host, asset_origins))
 
 
 # A route's 103 carries the same values every time: encode them once.
 @caches.per_process(1024)
-def _encoded_hints(values: tuple[str, ...], scheme: str, host: str | None) -> tuple[bytes, ...]:
-    return tuple(value.encode() for value in early_hint_values(values, scheme, host))
+def _encoded_hints(
+    values: tuple[str, ...], scheme: str, host: str | None, asset_origins: frozenset[str]
+) -> tuple[bytes, ...]:
+    hinted = early_hint_values(values, scheme, host, asset_origins)
+    return tuple(value.encode() for value in hinted)
 
 
 def mark_nopush(

@@ -20,3 +20,5 @@ class Options:
     push_budget: int = 32
     digest_key: bytes | None = None
     informational_hints: bool = False
+    # Origins besides the request's own whose preloads a 103 may carry.
+    asset_origins: frozenset[str] = frozenset()

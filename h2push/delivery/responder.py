@@ -43,6 +43,7 @@ class Responder:
     __slots__ = (
         "_copied",
         "_send",
+        "asset_origins",
         "budget",
         "can_hint",
         "can_push",
@@ -86,6 +87,7 @@ class Responder:
         self.story: Story | None = None
         self.budget = budget
         self.copy_headers = options.copy_headers
+        self.asset_origins = options.asset_origins
         self._copied: list[tuple[bytes, bytes]] | None = None
         self.pushed: set[str] = set()
         # Made before the app runs: the context the request arrived with.
@@ -117,7 +119,7 @@ class Responder:
             links = [join_links(link_values).encode()]
             await self._push(paths_to_push(links, self.scheme, self.host))
         if self.can_hint:
-            links = hint_links(link_values, self.scheme, self.host)
+            links = hint_links(link_values, self.scheme, self.host, self.asset_origins)
             if links:
                 self.hinted = True
                 await self._send_hint(links)

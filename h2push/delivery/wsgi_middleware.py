@@ -31,17 +31,25 @@ SERVER_CALLABLE = "wsgi.early_hints"
 class EarlyHintsMiddleware:
     """Wraps a WSGI app so links known before its view go out in a 103.
 
-    ``early_hints``: offer the channel at all (a property, so a subclass can read
-    it from elsewhere).
+    ``early_hints``: offer the channel at all. ``asset_origins``: origins besides
+    the request's own whose preloads the 103 may carry (the site's static and media
+    origins). Both are properties, so a subclass can read them from elsewhere.
     """
 
-    def __init__(self, app: WSGIApp, *, early_hints: bool = True) -> None:
+    def __init__(
+        self, app: WSGIApp, *, early_hints: bool = True, asset_origins: Iterable[str] = ()
+    ) -> None:
         self.app = app
         self._early_hints = early_hints
+        self._asset_origins = frozenset(asset_origins)
 
     @property
     def early_hints(self) -> bool:
         return self._early_hints
+
+    @property
+    def asset_origins(self) -> frozenset[str]:
+        return self._asset_origins
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         method = environ.get("REQUEST_METHOD", "")
@@ -49,7 +57,8 @@ class EarlyHintsMiddleware:
         server_hint = environ.get(SERVER_CALLABLE)
         refusal = self._refusal(environ, method, server_hint)
         if refusal is None and callable(server_hint):
-            environ[EARLY_LINKS_SCOPE_KEY] = _EarlyHint(environ, server_hint, story)
+            hint = _EarlyHint(environ, server_hint, story, self.asset_origins)
+            environ[EARLY_LINKS_SCOPE_KEY] = hint
         elif story is not None and refusal is not None:
             story.reason(refusal)
         try:
@@ -79,9 +88,14 @@ class _EarlyHint:
     """The early channel of one request: sends its one 103, at most once."""
 
     def __init__(
-        self, environ: dict[str, Any], server_hint: Callable[..., Any], story: Story | None
+        self,
+        environ: dict[str, Any],
+        server_hint: Callable[..., Any],
+        story: Story | None,
+        asset_origins: frozenset[str],
     ) -> None:
         self.environ = environ
+        self.asset_origins = asset_origins
         self.server_hint = server_hint
         self.story = story
         self.sent = False
@@ -91,7 +105,7 @@ class _EarlyHint:
         if self.sent or (host is not None and len(host) > MAX_HOST_LENGTH):
             return
         scheme = self.environ.get("wsgi.url_scheme", "http")
-        links = early_hint_values(link_values, scheme, host)
+        links = early_hint_values(link_values, scheme, host, self.asset_origins)
         if not links:
             return
         self.sent = True

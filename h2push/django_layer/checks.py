@@ -56,6 +56,12 @@ def _is_directory_setting(value: Any) -> bool:
     )
 
 
+def _is_origin_list(value: Any) -> bool:
+    from h2push.django_layer.origins import normalise_origin
+
+    return isinstance(value, list | tuple) and all(normalise_origin(v) for v in value)
+
+
 def _is_cache_alias(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value in settings.CACHES)
 
@@ -183,6 +189,15 @@ _RULES: list[tuple[str, str, Callable[[Any], bool], str, str]] = [
         "a number of milliseconds, 0 or more",
         "How long a request waits for the learned store before it goes on without "
         "learned hints; the default is 100.",
+    ),
+    (
+        "H2PUSH_ASSET_ORIGINS",
+        "h2push.E017",
+        _is_origin_list,
+        'a list of origins such as "https://cdn.example.com"',
+        "Name each origin your static or media files are served from (scheme, host and "
+        "port only, no path); the origins of an absolute STATIC_URL and MEDIA_URL are "
+        "trusted without being listed.",
     ),
 ]
 

@@ -35,6 +35,7 @@ DEFAULTS: dict[str, Any] = {
     "H2PUSH_PUSH_DIGEST": False,
     "H2PUSH_PUSH_BUDGET": 32,
     "H2PUSH_DEV_CERT_DIR": None,
+    "H2PUSH_ASSET_ORIGINS": (),
 }
 
 
@@ -136,6 +137,10 @@ class Settings:
     @property
     def H2PUSH_PUSH_BUDGET(self) -> int:
         return int(_get("H2PUSH_PUSH_BUDGET"))
+
+    @property
+    def H2PUSH_ASSET_ORIGINS(self) -> tuple[str, ...]:
+        return tuple(_get("H2PUSH_ASSET_ORIGINS"))
 
     @property
     def H2PUSH_DEV_CERT_DIR(self) -> str | None:

@@ -25,7 +25,7 @@ from h2push.core.linkheader import (
     split_links,
 )
 from h2push.core.story import Fate, Reason, Source, Story
-from h2push.django_layer import learning, registry
+from h2push.django_layer import learning, origins, registry
 from h2push.django_layer.checks import refuse_invalid_settings
 from h2push.django_layer.conf import conf
 from h2push.django_layer.preload import Preload
@@ -46,8 +46,10 @@ def merge_preload_links(
 
     The view's links come first and are kept as they are; each preload is added
     once, in registration order, until the response has ``cap`` preload links. A
-    preload on another origin than ``own_origin`` is preceded by a ``preconnect``
-    to that origin. Returns the new header value and the preloads that were added.
+    preload of one of the site's asset origins (:mod:`h2push.django_layer.origins`)
+    is preceded by a ``preconnect`` to that origin; a preload of any other origin
+    than ``own_origin`` is left out. Returns the new header value and the preloads
+    that were added.
     """
     merged = _merge(header, tuple(preloads), cap, own_origin)
     return merged.header, list(merged.added)
@@ -57,7 +59,9 @@ def _merge(
     header: str | None, preloads: tuple[Preload, ...], cap: int, own_origin: str | None
 ) -> _Merged:
     """:func:`merge_preload_links`' work, its log lines written on every call."""
-    merged = _merge_once(header, preloads, cap, own_origin)
+    merged = _merge_once(header, preloads, cap, own_origin, origins.asset_origins())
+    for url in merged.foreign:
+        logger.debug("Preload of %s left out: not an origin of the site's.", url[:200])
     if merged.too_long or merged.over_cap:
         for url in merged.too_long:
             logger.debug("Preload of a %d-character URL dropped: too long.", len(url))
@@ -71,13 +75,18 @@ class _Merged(NamedTuple):
     added: tuple[Preload, ...]
     too_long: tuple[str, ...]
     over_cap: tuple[str, ...]
+    foreign: tuple[str, ...]
 
 
 # A route's pages merge the same preloads into the same view header over and over:
 # the result is worked out once (preloads are shared objects, cheap to compare).
 @caches.per_process(1024)
 def _merge_once(
-    header: str | None, preloads: tuple[Preload, ...], cap: int, own_origin: str | None
+    header: str | None,
+    preloads: tuple[Preload, ...],
+    cap: int,
+    own_origin: str | None,
+    assets: frozenset[str],
 ) -> _Merged:
     values = list(split_links(header)) if header else []
     seen: set[str] = set()
@@ -88,11 +97,15 @@ def _merge_once(
     added: list[Preload] = []
     too_long: list[str] = []
     over_cap: list[str] = []
+    foreign: list[str] = []
     for preload in preloads:
         if preload.url in seen:
             continue
         if len(preload.url) > MAX_URL_LENGTH:
             too_long.append(preload.url)
+            continue
+        if not origins.is_trusted(preload.url, own_origin, assets):
+            foreign.append(preload.url)
             continue
         if len(seen) >= cap:
             over_cap.append(preload.url)
@@ -106,7 +119,7 @@ def _merge_once(
                 values.append(preconnect)
         values.append(preload.link_value())
     joined = join_links(values) if values else None
-    return _Merged(joined, tuple(added), tuple(too_long), tuple(over_cap))
+    return _Merged(joined, tuple(added), tuple(too_long), tuple(over_cap), tuple(foreign))
 
 
 def _warn_cap(url: str, cap: int) -> None:
@@ -247,7 +260,7 @@ class PreloadMiddleware:
         view_header = response.headers.get("Link")
         merged = _merge(view_header, tuple(preloads), conf.H2PUSH_MAX_PRELOADS, own_origin)
         if visit is not None and visit.story is not None:
-            _tell_header(visit.story, preloads, merged.added, view_header)
+            _tell_header(visit.story, preloads, merged, view_header)
         if merged.header:
             response.headers["Link"] = merged.header
         registry.set_response_promises(response, merged.added)
@@ -265,17 +278,19 @@ def _early_values(visit: Visit, view: Callable[..., object], channel: bool) -> l
 
 
 def _tell_header(
-    story: Story, preloads: list[Preload], added: tuple[Preload, ...], view_header: str | None
+    story: Story, preloads: list[Preload], merged: _Merged, view_header: str | None
 ) -> None:
     own = {link.url for link in map(parse_link, split_links(view_header or "")) if link}
     for url in own:
         story.link(url, Source.VIEW)
         story.fate(url, Fate.LINK_HEADER)
-    kept = {p.url for p in added}
+    kept = {p.url for p in merged.added}
     for preload in preloads:
         if preload.url in kept:
             story.fate(preload.url, Fate.LINK_HEADER)
         elif len(preload.url) > MAX_URL_LENGTH:
             story.fate(preload.url, Fate.TOO_LONG)
+        elif preload.url in merged.foreign:
+            story.fate(preload.url, Fate.FOREIGN)
         elif preload.url not in own:
             story.fate(preload.url, Fate.OVER_CAP)

@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from h2push.core import caches
 from h2push.core import story as stories
 from h2push.core.story import STORY_KEY, Fate, Reason, Source, Story
-from h2push.django_layer import discovery, learning
+from h2push.django_layer import discovery, learning, origins
 from h2push.django_layer.conf import conf, django_setting
 from h2push.django_layer.decorators import declared_preloads
 from h2push.django_layer.preload import Preload
@@ -88,7 +88,8 @@ class Visit:
             values.extend(v for v in self.learned.agreed if v not in values)
         if self.story is not None:
             self._tell_early(declared, values)
-        return values[: conf.H2PUSH_MAX_PRELOADS]
+        trusted = origins.trusted_values(tuple(values), self.own_origin)
+        return list(trusted[: conf.H2PUSH_MAX_PRELOADS])
 
     def _tell_early(self, declared: list[Preload], values: list[str]) -> None:
         assert self.story is not None

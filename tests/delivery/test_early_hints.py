@@ -285,15 +285,22 @@ def test_a_url_that_escapes_static_url_with_dot_segments_is_not_learned(url: str
 
 
 @override_settings(STATIC_URL="https://cdn.example/static/")
-def test_cdn_static_url_becomes_a_preconnect_never_a_push_or_a_hinted_preload() -> None:
+def test_cdn_static_url_is_hinted_after_a_preconnect_and_never_pushed() -> None:
+    """Issue 19: the origin of an absolute STATIC_URL is the site's own for hinting.
+    Its preloads go in the 103 after one preconnect to it (before issue 19 the 103
+    carried only the preconnect); a server cannot push another origin's resource."""
+    preconnect = "<https://cdn.example>; rel=preconnect"
+    css = "<https://cdn.example/static/css/base.css>; rel=preload; as=style"
     client = H2TestClient()
     declared = request(client, "/early/declared/", gate=True)
     assert declared.status == 200
-    assert declared.hints == [["<https://cdn.example>; rel=preconnect"]]
+    assert declared.hints == [
+        [preconnect, css, "<https://cdn.example/static/js/app.js>; rel=preload; as=script"]
+    ]
     assert declared.pushed == []
     assert link_values(declared) == [
-        "<https://cdn.example>; rel=preconnect",
-        "<https://cdn.example/static/css/base.css>; rel=preload; as=style",
+        preconnect,
+        css,
         "<https://cdn.example/static/js/app.js>; rel=preload; as=script",
     ]
 
@@ -301,12 +308,29 @@ def test_cdn_static_url_becomes_a_preconnect_never_a_push_or_a_hinted_preload() 
         request(client, "/early/learn/?s=css/base.css&s=img/logo.png")
     learned = request(client, "/early/learn/?s=css/base.css&s=img/logo.png", gate=True)
     assert learned.status == 200
-    assert learned.hints == [["<https://cdn.example>; rel=preconnect"]]
+    assert learned.hints == [
+        [preconnect, css, "<https://cdn.example/static/img/logo.png>; rel=preload; as=image"]
+    ]
     assert learned.pushed == []
-    assert "<https://cdn.example>; rel=preconnect" in link_values(learned)
+    assert preconnect in link_values(learned)
     assert "https://cdn.example/static/img/logo.png" in preload_urls(link_values(learned))
     assert client.push_promises == []
-    assert not any("cdn.example/static" in link for hint in client.early_hints for link in hint)
+
+
+@override_settings(STATIC_URL="/static/", H2PUSH_ASSET_ORIGINS=[])
+def test_a_registered_preload_of_an_unnamed_origin_is_never_hinted() -> None:
+    client = H2TestClient()
+    hostile = "https://evil.example/static/x.js"
+    query = "/early/learn/?" + urlencode({"u": hostile, "s": "css/base.css"})
+    for _ in range(2):  # what the route's pages agree on goes out in the next 103
+        request(client, query)
+    run = request(client, query, gate=True)
+    assert run.status == 200
+    assert not any("evil.example" in value for value in link_values(run))
+    assert run.hints == [[CSS]]  # the route's own stylesheet: the 103 path ran
+    assert run.pushed == ["/static/css/base.css"]
+    assert not any("evil.example" in link for hint in client.early_hints for link in hint)
+    assert not any("evil.example" in promise for promise in client.push_promises)
 
 
 # --- request input in make_push_promise() -------------------------------------------------

@@ -269,6 +269,7 @@ def test_duplicates_removed_first_registration_wins(get: Any) -> None:
 
 
 @GETTERS
+@override_settings(H2PUSH_ASSET_ORIGINS=["https://cdn.example"])
 def test_as_crossorigin_and_nopush_written(get: Any) -> None:
     response = get("/options/")
     preloads = [value for value in links(response) if parse_link(value).is_preload]  # type: ignore[union-attr]
@@ -279,6 +280,15 @@ def test_as_crossorigin_and_nopush_written(get: Any) -> None:
         "<https://cdn.example/lib.js>; rel=preload; as=script; crossorigin",
         "</static/js/module.js>; rel=preload; as=worker",
     ]
+
+
+@GETTERS
+def test_a_preload_of_an_origin_the_site_does_not_name_is_left_out(get: Any) -> None:
+    response = get("/options/")
+    values = links(response)
+    assert not any("cdn.example" in value for value in values), values
+    assert "/static/lib.js" not in response.push_promises
+    assert "https://cdn.example/lib.js" not in response.push_promises
 
 
 @GETTERS
