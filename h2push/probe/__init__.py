@@ -19,7 +19,9 @@ The package's parts, each usable alone:
 - :mod:`~h2push.probe.request`: what is asked for (:class:`Request`, :class:`Target`,
   :func:`parse_url`, the header block a request sends);
 - :mod:`~h2push.probe.errors`: what is raised, all :class:`ProbeError`;
-- :mod:`~h2push.probe.protocol`: the HTTP/2 exchange without I/O;
+- :mod:`~h2push.probe.protocol`: the HTTP/2 exchange without I/O, and
+  :data:`EventHook`, the type of an ``on_event`` callback that sees every ``h2``
+  event as it arrives;
 - :mod:`~h2push.probe.transport`: the TCP and TLS socket with bounded waits;
 - :mod:`~h2push.probe.client`: :class:`H2Connection` and :func:`fetch`, which drive
   the protocol over the transport.
@@ -39,6 +41,7 @@ from h2push.probe.errors import (
     TLSError,
     error_code_name,
 )
+from h2push.probe.protocol import EventHook
 from h2push.probe.request import DEFAULT_ACCEPT, USER_AGENT, Request, Target, parse_url
 from h2push.probe.results import EventKind, Exchange, Interim, Promise, TimelineEvent
 from h2push.probe.transport import DEFAULT_TIMEOUT, is_loopback
@@ -50,6 +53,7 @@ __all__ = [
     "ALPNError",
     "ConnectError",
     "ConnectionClosed",
+    "EventHook",
     "EventKind",
     "Exchange",
     "GoAwayError",

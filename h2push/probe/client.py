@@ -15,7 +15,7 @@ from typing import Self
 from h2push.probe.calls import Call
 from h2push.probe.errors import GoAwayError, ProbeError, ProtocolViolation
 from h2push.probe.headers import HeadersArg
-from h2push.probe.protocol import ProbeProtocol
+from h2push.probe.protocol import EventHook, ProbeProtocol
 from h2push.probe.request import (
     DEFAULT_ACCEPT,
     USER_AGENT,
@@ -40,6 +40,11 @@ class H2Connection:
     ``max_concurrent_streams``, ``initial_window_size`` and ``max_frame_size`` are
     the client's SETTINGS (``None`` keeps h2's defaults: 100, 65535, 16384);
     ``connection_window_size`` enlarges the connection-level receive window.
+
+    ``on_event`` (an attribute too, so it can change between requests) is called with
+    each ``h2`` event the server's frames bring and the :func:`time.monotonic` their
+    bytes were read at, as they arrive (:data:`~h2push.probe.protocol.EventHook`).
+    From it, :meth:`add_request` sends another request as part of the running call.
     """
 
     def __init__(
@@ -61,6 +66,7 @@ class H2Connection:
         connection_window_size: int | None = None,
         user_agent: str = USER_AGENT,
         accept: str = DEFAULT_ACCEPT,
+        on_event: EventHook | None = None,
     ) -> None:
         if cafile is not None and verify is False:
             raise ValueError("cafile= needs certificate verification; do not pass verify=False")
@@ -94,6 +100,9 @@ class H2Connection:
         )
         self._transport: TLSTransport | None = None
         self._protocol: ProbeProtocol | None = None
+        self._on_event = on_event
+        # The calls of the request_many() in progress, which add_request() joins.
+        self._running: list[Call] | None = None
         self._closed = False
         #: :func:`time.monotonic` when the server's SETTINGS arrived (0 before).
         self.ready_at = 0.0
@@ -141,6 +150,16 @@ class H2Connection:
         return self._protocol.server_settings if self._protocol else {}
 
     @property
+    def on_event(self) -> EventHook | None:
+        return self._on_event
+
+    @on_event.setter
+    def on_event(self, hook: EventHook | None) -> None:
+        self._on_event = hook
+        if self._protocol is not None:
+            self._protocol.on_event = hook
+
+    @property
     def max_open_pushed_streams(self) -> int:
         """The most pushed streams that were open at once on this connection. RFC 9113
         lets a server open no more than the client's SETTINGS_MAX_CONCURRENT_STREAMS."""
@@ -180,7 +199,7 @@ class H2Connection:
         )
         transport.open(context, self.alpn)
         self._transport = transport
-        self._protocol = self._new_protocol()
+        self._protocol = self._new_protocol(on_event=self._on_event)
         self._flush()
         # The server's SETTINGS carry its stream limit, which request_many obeys.
         protocol = self._protocol
@@ -231,13 +250,29 @@ class H2Connection:
         protocol.begin(calls)
         if not calls:
             return []
+        self._running = calls
         try:
             self._run_until(lambda: protocol.batch_done)
         finally:
             # A failed call leaves nothing behind for the next one to trip over; after
             # a success all of this is empty already.
             protocol.end_batch()
+            self._running = None
         return [call.exchange() for call in calls]
+
+    def add_request(self, item: str | Request, *, headers: HeadersArg | None = None) -> None:
+        """Send one more request as part of the ``request_many`` call in progress.
+
+        Meant for an ``on_event`` hook: a client that learns of a resource from a
+        response still arriving asks for it at once, on the same connection. The call
+        returns once this request has ended too, its :class:`Exchange` after those it
+        was given, in the order they were added (``request`` returns only its first).
+        """
+        if self._running is None or self._protocol is None:
+            raise ProbeError("add_request() works only while request_many() runs")
+        call = self._make_call(item, headers)
+        self._protocol.add(call)
+        self._running.append(call)
 
     def _make_call(self, item: str | Request, common: HeadersArg | None) -> Call:
         request = Request(item) if isinstance(item, str) else item

@@ -3,10 +3,12 @@
 :class:`ProbeProtocol` wraps the ``h2`` client state machine. The caller queues a batch
 of calls (``begin``), lets it open their streams (``send_queued``), feeds it the
 server's bytes with the time they were read (``receive_data``) and writes out
-``data_to_send()`` after each step, until ``batch_done``. Meanwhile it records each
-call's 1xx responses, promises, pushed responses and timeline, cancels pushes nobody
-waits for, sends refused streams again, and turns a reset, a GOAWAY or a broken rule
-into the matching :class:`~h2push.probe.errors.ProbeError`.
+``data_to_send()`` after each step, until ``batch_done``; a call may join the batch
+in flight (``add``). Meanwhile it records each call's 1xx responses, promises,
+pushed responses and timeline, cancels pushes nobody waits for, sends refused
+streams again, and turns a reset, a GOAWAY or a broken rule into the matching
+:class:`~h2push.probe.errors.ProbeError`. An :data:`EventHook` (``on_event``) sees
+every ``h2`` event as it arrives.
 
 It owns no socket and reads no clock but the one it is given (``clock``, which stamps
 when a request's HEADERS were queued), so it runs the same on a test's bytes.
@@ -20,13 +22,9 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Final
 
-import h2.config
-import h2.connection
 import h2.events
 import h2.exceptions
-import h2.settings
 from h2.errors import ErrorCodes
-from h2.settings import SettingCodes
 
 from h2push.probe.calls import Call, Push, describe_outstanding
 from h2push.probe.errors import (
@@ -36,10 +34,19 @@ from h2push.probe.errors import (
     error_code_name,
     setting_name,
 )
+from h2push.probe.h2state import client_h2
 from h2push.probe.headers import decode_headers, joined, split_status
 from h2push.probe.results import EventKind, Interim, Promise
 
-__all__ = ["ProbeProtocol"]
+__all__ = ["EventHook", "ProbeProtocol"]
+
+#: ``on_event(event, at)``: every event ``h2`` reports for the server's frames, with
+#: the :func:`time.monotonic` their bytes were read at, before the protocol handles
+#: it. For a caller that acts while a response arrives (asks for a stylesheet once a
+#: 103 names it, with :meth:`ProbeProtocol.add`) or wants frames the results leave
+#: out. GOAWAY never reaches it (the protocol reads that frame itself). It must not
+#: change the ``h2`` connection; what it raises leaves :meth:`~ProbeProtocol.receive_data`.
+EventHook = Callable[[h2.events.Event, float], None]
 
 # A refused stream was never processed (RFC 9113 section 8.7), so it is safe to
 # send again; the bound only stops a server that refuses everything from looping.
@@ -47,20 +54,6 @@ _MAX_REFUSED_RETRIES: Final = 3
 _FRAME_HEADER_SIZE: Final = 9
 _PUSH_PROMISE_TYPE: Final = 0x5
 _GOAWAY_TYPE: Final = 0x7
-_DEFAULT_WINDOW: Final = 65535
-
-
-def _new_h2(
-    settings: dict[SettingCodes, int], connection_window_size: int | None
-) -> h2.connection.H2Connection:
-    config = h2.config.H2Configuration(client_side=True, header_encoding=None)
-    conn = h2.connection.H2Connection(config=config)
-    conn.local_settings = h2.settings.Settings(client=True, initial_values=dict(settings))
-    conn.max_inbound_frame_size = conn.local_settings.max_frame_size
-    conn.initiate_connection()
-    if connection_window_size and connection_window_size > _DEFAULT_WINDOW:
-        conn.increment_flow_control_window(connection_window_size - _DEFAULT_WINDOW)
-    return conn
 
 
 class ProbeProtocol:
@@ -68,6 +61,8 @@ class ProbeProtocol:
 
     The settings are the client's SETTINGS (``None`` keeps h2's defaults: 100, 65535,
     16384); ``connection_window_size`` enlarges the connection-level receive window.
+    ``on_event`` (an :data:`EventHook`, also settable later as an attribute) sees
+    every event.
     The connection preface is ready in :meth:`data_to_send` as soon as it is built.
     """
 
@@ -80,21 +75,17 @@ class ProbeProtocol:
         max_frame_size: int | None = None,
         connection_window_size: int | None = None,
         clock: Callable[[], float] = time.monotonic,
+        on_event: EventHook | None = None,
     ) -> None:
         self.enable_push = enable_push
-        settings: dict[SettingCodes, int] = {
-            SettingCodes.ENABLE_PUSH: int(enable_push),
-            SettingCodes.MAX_CONCURRENT_STREAMS: (
-                100 if max_concurrent_streams is None else max_concurrent_streams
-            ),
-            SettingCodes.MAX_HEADER_LIST_SIZE: 2**16,
-        }
-        chosen = {
-            SettingCodes.INITIAL_WINDOW_SIZE: initial_window_size,
-            SettingCodes.MAX_FRAME_SIZE: max_frame_size,
-        }
-        settings |= {code: value for code, value in chosen.items() if value is not None}
-        self._h2 = _new_h2(settings, connection_window_size)
+        self.on_event = on_event
+        self._h2 = client_h2(
+            enable_push=enable_push,
+            max_concurrent_streams=max_concurrent_streams,
+            initial_window_size=initial_window_size,
+            max_frame_size=max_frame_size,
+            connection_window_size=connection_window_size,
+        )
         self._clock = clock
         self._inbuf = bytearray()
         #: Whether the server's first SETTINGS frame has arrived (with its stream limit).
@@ -145,6 +136,15 @@ class ProbeProtocol:
         self._batch = list(calls)
         self._queue.extend(self._batch)
         self._outstanding = len(self._batch)
+
+    def add(self, call: Call) -> None:
+        """Add a call to the batch in flight (from an event hook, say): its stream opens
+        at the next :meth:`send_queued` and the batch is done only once it has ended."""
+        if self.goaway is not None:
+            raise self._goaway_error("earlier on this connection; open a new one")
+        self._batch.append(call)
+        self._queue.append(call)
+        self._outstanding += 1
 
     def end_batch(self) -> None:
         """Forget the batch's streams, so that a failed batch leaves nothing behind."""
@@ -236,6 +236,8 @@ class ProbeProtocol:
                 self._on_goaway(frame[_FRAME_HEADER_SIZE:])
                 continue
             for event in self._receive_frame(frame):
+                if self.on_event is not None:
+                    self.on_event(event, at)
                 self._handle(event, at)
 
     def _receive_frame(self, frame: bytes) -> list[h2.events.Event]:
