@@ -1,10 +1,16 @@
-"""The ASGI applications the benchmark servers load (settings: ``benchmarks.settings``).
+"""The ASGI applications the benchmark servers load (settings: ``benchmarks.settings``,
+the variant in ``H2PUSH_BENCH_VARIANT``).
 
 - ``plain``: Django's own ASGI handler and nothing more;
 - ``h2push``: that handler inside :class:`h2push.asgi.H2PushMiddleware`;
 - ``h2push_static``: like ``h2push``, with Django's static files handler inside the
   adapter as ``runh2server`` arranges it, so a hinted stylesheet can be fetched;
-- ``bare`` and ``bare_hint``: no Django at all (variants g and h).
+- ``plain_static``: Django with the static files handler and no h2push adapter
+  (run with ``H2PUSH_BENCH_VARIANT=plain``, which also takes out the middleware);
+- ``h2push_static_recorded`` and ``plain_static_recorded``: the same two inside the
+  browser tests' request recorder, which logs when each request came and went to
+  the file ``$H2PUSH_BROWSER_EVENTS`` names (see :mod:`benchmarks.server_record`);
+- ``bare`` and ``bare_hint``: no Django at all (the overhead benchmark's g and h).
 """
 
 import os
@@ -16,8 +22,18 @@ from django.core.asgi import get_asgi_application
 
 from h2push.asgi import H2PushMiddleware
 from h2push.core.contract import EARLY_HINT_EXTENSION, Receive, Scope, Send
+from harness.browser_recorder import RequestRecorder
 
-__all__ = ["bare", "bare_hint", "h2push", "h2push_static", "plain"]
+__all__ = [
+    "bare",
+    "bare_hint",
+    "h2push",
+    "h2push_static",
+    "h2push_static_recorded",
+    "plain",
+    "plain_static",
+    "plain_static_recorded",
+]
 
 _django = get_asgi_application()
 
@@ -26,6 +42,9 @@ _django = get_asgi_application()
 plain = _django
 h2push = H2PushMiddleware(_django)
 h2push_static = H2PushMiddleware(ASGIStaticFilesHandler(_django))
+plain_static = ASGIStaticFilesHandler(_django)
+h2push_static_recorded = RequestRecorder(h2push_static)
+plain_static_recorded = RequestRecorder(plain_static)
 
 # The bare app measures Hypercorn alone per response, and what one 103 adds to it.
 BARE_LINKS = [

@@ -2,7 +2,7 @@
 
 The learned store keeps only URLs that name a static file which exists, so a page
 that preloads 64 assets needs 64 files. :func:`write_assets` writes them into a
-folder that :mod:`benchmarks.page_settings` adds to ``STATICFILES_DIRS`` when the
+folder that :mod:`benchmarks.settings` adds to ``STATICFILES_DIRS`` when the
 ``H2PUSH_BENCH_ASSETS`` environment variable names it.
 """
 

@@ -94,10 +94,10 @@ def measure_server(options: argparse.Namespace, started: float) -> overhead.Resu
     log(f"\nServer: h2load -n{options.requests} {' '.join(load)}, {options.rounds} paired rounds")
     log("Starting Hypercorn (1 worker, TLS, HTTP/2):")
     specs = {name: overhead.SERVERS[name] for name in ("plain", "h2push", "nohints")}
-    with bench_servers(specs, "/bench/static/") as servers:
-        overhead.check_pages(variants, servers)
-        overhead.warm_up(variants, servers, options.warm_up_requests)
-        return overhead.measure(variants, servers, options, load, started)
+    with bench_servers(specs, "/bench/static/") as site:
+        overhead.check_pages(variants, site.servers)
+        overhead.warm_up(variants, site.servers, options.warm_up_requests)
+        return overhead.measure(variants, site.servers, options, load, started)
 
 
 def measure_in_process(options: argparse.Namespace) -> in_process.Results:

@@ -10,24 +10,21 @@ off alternating, at several round-trip times.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 
 from benchmarks.browser import BrowserConnection, PageLoad
 from benchmarks.machine import print_machine
 from benchmarks.report import load_average, log, median, print_table
-from benchmarks.servers import HOST, Server, bench_servers
-from harness.proxy import spawn_proxy
+from benchmarks.servers import HOST, ServerSpec, Site, bench_servers, delayed
 
 __all__ = ["add_arguments", "run"]
 
-# hints on (True) or off: (server name, H2PUSH_BENCH_VARIANT, application)
+# hints on (True) or off: (server name, H2PUSH_BENCH_VARIANT)
 SERVERS = {True: ("hints-on", "h2push"), False: ("hints-off", "nohints")}
 APP = "h2push_static"  # the stylesheet must be servable
+TEACHING_VISITS = 2  # h2push names a route's assets once two pages agreed
 Cell = tuple[float, bool]  # (round-trip time in ms, hints on)
 Results = dict[Cell, list[PageLoad]]
 
@@ -49,12 +46,16 @@ def run(options: argparse.Namespace) -> int:
     print_machine()
     log(
         f"\nPage {path} ({options.view_ms} ms of view work, assets named with "
-        f"{{% push_static %}}, learned after one visit); {options.runs} runs per cell, "
-        "a fresh connection each (handshake not timed), hints on and off alternating.\n"
+        f"{{% push_static %}}, learned after {TEACHING_VISITS} visits); {options.runs} runs "
+        "per cell, a fresh connection each (handshake not timed), hints on and off "
+        "alternating.\n"
     )
     log("Starting Hypercorn (1 worker, TLS, HTTP/2) with the static files handler:")
-    specs = {name: (variant, APP) for name, variant in SERVERS.values()}
-    with bench_servers(specs, "/bench/static/") as servers, delayed(servers, rtts) as ports:
+    specs = {name: ServerSpec(variant, APP) for name, variant in SERVERS.values()}
+    with (
+        bench_servers(specs, "/bench/static/") as site,
+        delayed(routes(site, rtts), site.workdir) as ports,
+    ):
         check_hints(ports, path)
         results = measure(ports, rtts, path, options.runs)
     log("")
@@ -65,39 +66,21 @@ def run(options: argparse.Namespace) -> int:
     return 0
 
 
-@contextlib.contextmanager
-def delayed(servers: dict[str, Server], rtts: Sequence[float]) -> Iterator[dict[Cell, int]]:
-    """The port to load each cell through: a delay proxy of RTT / 2 each way, or the
-    server itself for an RTT of 0.
-
-    The proxy is a child process, so that it does not share a GIL with the client
-    whose timings it would otherwise disturb."""
-    direct = {on: servers[name].port for on, (name, _) in SERVERS.items()}
-    cells = [(rtt, on) for rtt in rtts if rtt > 0 for on in SERVERS]
-    routes = [(direct[on], rtt / 2000) for rtt, on in cells]
-    ports: dict[Cell, int] = {(rtt, on): direct[on] for rtt in rtts if rtt <= 0 for on in SERVERS}
-    if not routes:
-        yield ports
-        return
-    with tempfile.TemporaryDirectory(prefix="h2push-bench-proxy-") as workdir:
-        proxy, proxied = spawn_proxy(routes, Path(workdir))
-        try:
-            log(f"  delay proxy: pid {proxy.pid}")
-            ports.update(zip(cells, proxied, strict=True))
-            yield {(rtt, on): ports[rtt, on] for rtt in rtts for on in SERVERS}
-        finally:
-            proxy.stop()
+def routes(site: Site, rtts: Sequence[float]) -> dict[Cell, tuple[int, float]]:
+    """Each cell's server port and round-trip time."""
+    return {(rtt, on): (site.servers[SERVERS[on][0]].port, rtt) for rtt in rtts for on in SERVERS}
 
 
 def check_hints(ports: dict[Cell, int], path: str) -> None:
     """Teach each route and check what it answers.
 
     h2push learns per host and route, and the client names the port it connects to,
-    so one visit through each port teaches its route; the second shows what it sends.
+    so visits through each port teach its route; the one after shows what it sends.
     """
     for (rtt, on), port in ports.items():
         with BrowserConnection(HOST, port) as connection:
-            connection.load(path)
+            for _ in range(TEACHING_VISITS):
+                connection.load(path)
             check = connection.load(path)
         hinted = check.hint_ms is not None
         log(

@@ -32,13 +32,12 @@ BROWSER_HEADERS = [(b"sec-fetch-mode", b"navigate"), (b"sec-fetch-dest", b"docum
 
 
 def _set_up(assets: Path) -> dict[str, Any]:
-    """Django with the page benchmarks' settings; the plain and h2push applications."""
-    os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.page_settings"
-    os.environ["H2PUSH_BENCH_VARIANT"] = "h2push"
+    """Django with the benchmark settings and the generated assets; the plain and h2push
+    applications."""
     os.environ[ASSETS_ENV] = str(write_assets(assets))
-    from benchmarks import in_process, page_asgi
+    from benchmarks import in_process
 
-    return {"plain": in_process.plain_django(), "h2push": page_asgi.h2push}
+    return in_process.load_apps()
 
 
 def _browser_scope(path: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from benchmarks.h2load import H2LoadResult, require_h2load, run_h2load
 from benchmarks.machine import print_machine
 from benchmarks.report import load_average, log, median, print_table
-from benchmarks.servers import HOST, Server, bench_servers
+from benchmarks.servers import HOST, Server, ServerSpec, bench_servers
 from h2push.probe import fetch
 
 __all__ = ["VARIANTS", "Variant", "add_arguments", "run"]
@@ -54,14 +54,13 @@ VARIANTS = {
     "h": Variant("h", "bare ASGI app, sends a 103", "bare_hint", "/", "g", scale=10),
 }
 
-# server name: (H2PUSH_BENCH_VARIANT, application in benchmarks.asgi)
 SERVERS = {
-    "plain": ("plain", "plain"),
-    "h2push": ("h2push", "h2push"),
-    "nohints": ("nohints", "h2push"),
-    "hintall": ("hintall", "h2push"),
-    "bare": ("plain", "bare"),
-    "bare_hint": ("plain", "bare_hint"),
+    "plain": ServerSpec("plain", "plain"),
+    "h2push": ServerSpec("h2push", "h2push"),
+    "nohints": ServerSpec("nohints", "h2push"),
+    "hintall": ServerSpec("hintall", "h2push"),
+    "bare": ServerSpec("plain", "bare"),
+    "bare_hint": ServerSpec("plain", "bare_hint"),
 }
 
 Results = dict[str, list[H2LoadResult]]
@@ -122,7 +121,8 @@ def run(options: argparse.Namespace) -> int:
     )
     wanted = sorted({v.server for v in variants}, key=list(SERVERS).index)
     log("Starting Hypercorn (1 worker, TLS, HTTP/2):")
-    with bench_servers({name: SERVERS[name] for name in wanted}, "/bench/static/") as servers:
+    with bench_servers({name: SERVERS[name] for name in wanted}, "/bench/static/") as site:
+        servers = site.servers
         check_pages(variants, servers)
         warm_up(variants, servers, options.warm_up_requests)
         results = measure(variants, servers, options, load, started)

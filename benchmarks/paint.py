@@ -31,16 +31,14 @@ from dataclasses import dataclass
 from benchmarks import paint_report
 from benchmarks.chromium import ASSETS, Load, PageLoader, chromium
 from benchmarks.machine import print_machine
-from benchmarks.page_servers import PageServer, Site, page_servers
-from benchmarks.page_urls import VIEW_MS
 from benchmarks.report import load_average, log
 from benchmarks.results import add_output_arguments, outputs
 from benchmarks.server_record import EventLog, load_timings
-from benchmarks.servers import HOST
+from benchmarks.servers import HOST, ServerSpec, Site, bench_servers, delayed
+from benchmarks.urls import VIEW_MS
 from h2push.probe import Exchange, ProbeError, fetch
 from harness.browser_recorder import ENV_VAR
 from harness.caddy_stack import CaddyStack, Worker, start_stack
-from harness.proxy import spawn_proxy
 
 __all__ = ["VARIANTS", "Variant", "add_arguments", "run"]
 
@@ -65,7 +63,7 @@ VARIANTS = {
 }
 # Each inside the request recorder, its events in the servers' folder.
 HYPERCORN = {
-    name: PageServer(variant, app, {ENV_VAR: f"{{workdir}}/{name}.events"})
+    name: ServerSpec(variant, app, {ENV_VAR: f"{{workdir}}/{name}.events"})
     for name, variant, app in (
         ("hints", "h2push", "h2push_static_recorded"),
         ("plain", "plain", "plain_static_recorded"),
@@ -103,7 +101,10 @@ def run(options: argparse.Namespace) -> int:
     log("h2push browser benchmark: first contentful paint in headless Chromium\n")
     print_machine()
     log(f"\n{options.loads} loads per cell and variant; RTT {rtts} ms; views {views} ms\n")
-    with running(variants) as (site, ports), proxied(site, ports, rtts) as routes:
+    with (
+        running(variants) as (site, ports),
+        delayed({(n, rtt): (ports[n], rtt) for n in ports for rtt in rtts}, site.workdir) as routes,
+    ):
         warm_up(ports, variants, views)
         logs = {name: EventLog(site.workdir / f"{name}.events") for name in site.servers}
         with chromium(site.certfile) as loader:
@@ -122,7 +123,7 @@ def running(variants: Sequence[Variant]) -> Iterator[tuple[Site, dict[str, int]]
     wanted = {v.server for v in variants}
     specs = {name: spec for name, spec in HYPERCORN.items() if name in wanted}
     log("Starting Hypercorn (1 worker, TLS, HTTP/2):")
-    with page_servers(specs, "/bench/static/") as site:
+    with bench_servers(specs, "/bench/static/") as site:
         ports = {name: server.port for name, server in site.servers.items()}
         stack: CaddyStack | None = None
         try:
@@ -137,21 +138,6 @@ def running(variants: Sequence[Variant]) -> Iterator[tuple[Site, dict[str, int]]
         finally:
             if stack is not None:
                 stack.stop()
-
-
-@contextlib.contextmanager
-def proxied(
-    site: Site, ports: dict[str, int], rtts: Sequence[int]
-) -> Iterator[dict[tuple[str, int], int]]:
-    """One delay proxy process with a listener per server and RTT (RTT / 2 each way)."""
-    keys = [(name, rtt) for name in ports for rtt in rtts]
-    routes = [(ports[name], rtt / 2000) for name, rtt in keys]
-    proxy, listening = spawn_proxy(routes, site.workdir)
-    log(f"  delay proxy: pid {proxy.pid}, {len(keys)} listeners")
-    try:
-        yield dict(zip(keys, listening, strict=True))
-    finally:
-        proxy.stop()
 
 
 def warm_up(ports: dict[str, int], variants: Sequence[Variant], views: Sequence[int]) -> None:

@@ -20,20 +20,17 @@ The two take turns, in paired rounds. Target: push at least 1.0 x pull.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 from benchmarks.machine import print_machine
-from benchmarks.page_servers import PageServer, page_servers
 from benchmarks.report import load_average, log, print_table
 from benchmarks.results import add_output_arguments, outputs, write_json
-from benchmarks.servers import HOST
+from benchmarks.servers import HOST, ServerSpec, bench_servers, delayed
 from benchmarks.stats import at_most, bootstrap_median, paired_ratios, spread
 from h2push.core.linkheader import parse_link, split_links
 from h2push.probe import Exchange, H2Connection, fetch
-from harness.proxy import spawn_proxy
 
 __all__ = ["add_arguments", "run"]
 
@@ -103,6 +100,24 @@ def load_pages(port: int, push: bool, pages: int, concurrency: int) -> Run:
     return run
 
 
+def compare(port: int, options: argparse.Namespace, runs: dict[str, list[Run]]) -> str:
+    """Teach the page, warm up, then the paired rounds; the load average at the end."""
+    for _ in range(3):  # two pages teach the route; the third shows its links
+        taught = fetch(f"https://{HOST}:{port}{PAGE}", enable_push=False, timeout=30)
+    log(f"  {PAGE} names {len(assets(taught))} assets: {', '.join(assets(taught))}")
+    load_pages(port, True, options.concurrency, options.concurrency)  # warm up
+    load_pages(port, False, options.concurrency, options.concurrency)
+    for number in range(options.rounds):
+        for push in (True, False) if number % 2 == 0 else (False, True):
+            done = load_pages(port, push, options.pages, options.concurrency)
+            runs[done.mode].append(done)
+            log(
+                f"  round {number + 1} {done.mode}: {done.pages_per_second:6.1f} pages/s, "
+                f"{done.pushed} assets pushed, {done.pulled} requested"
+            )
+    return load_average()
+
+
 def run(options: argparse.Namespace) -> int:
     if options.quick:
         options.pages, options.rounds = 40, 1
@@ -115,29 +130,11 @@ def run(options: argparse.Namespace) -> int:
     )
     log("Starting Hypercorn (1 worker, TLS, HTTP/2) with h2push and the static files handler:")
     runs: dict[str, list[Run]] = {"push": [], "pull": []}
-    server = {"h2push": PageServer("h2push", "h2push_static")}
-    with contextlib.ExitStack() as stack:
-        site = stack.enter_context(page_servers(server, "/bench/static/"))
-        port = site.servers["h2push"].port
-        if options.rtt > 0:
-            proxy, ports = spawn_proxy([(port, options.rtt / 2000)], site.workdir)
-            stack.callback(proxy.stop)
-            port = ports[0]
-            log(f"  delay proxy: pid {proxy.pid}, RTT {options.rtt} ms")
-        for _ in range(3):  # two pages teach the route; the third shows its links
-            taught = fetch(f"https://{HOST}:{port}{PAGE}", enable_push=False, timeout=30)
-        log(f"  {PAGE} names {len(assets(taught))} assets: {', '.join(assets(taught))}")
-        load_pages(port, True, options.concurrency, options.concurrency)  # warm up
-        load_pages(port, False, options.concurrency, options.concurrency)
-        for number in range(options.rounds):
-            for push in (True, False) if number % 2 == 0 else (False, True):
-                done = load_pages(port, push, options.pages, options.concurrency)
-                runs[done.mode].append(done)
-                log(
-                    f"  round {number + 1} {done.mode}: {done.pages_per_second:6.1f} pages/s, "
-                    f"{done.pushed} assets pushed, {done.pulled} requested"
-                )
-        loadavg = load_average()
+    server = {"h2push": ServerSpec("h2push", "h2push_static")}
+    with bench_servers(server, "/bench/static/") as site:
+        routes = {"h2push": (site.servers["h2push"].port, float(options.rtt))}
+        with delayed(routes, site.workdir) as ports:
+            loadavg = compare(ports["h2push"], options, runs)
     elapsed = time.monotonic() - started
     status = report(runs, options, elapsed)
     log(f"load average at the end: {loadavg}; took {elapsed:.0f} s")

@@ -1,8 +1,11 @@
 """The benchmark servers: Hypercorn processes (TLS, HTTP/2, one worker) serving an
-application of :mod:`benchmarks.asgi` under the settings of :mod:`benchmarks.settings`.
+application of :mod:`benchmarks.asgi` under :mod:`benchmarks.settings`.
 
-Processes are started, stopped and measured by :mod:`harness.processes`, the
-same code the tests use; the certificate is h2push's development certificate.
+Every benchmark that runs Hypercorn starts it here, through :mod:`harness.processes`
+(the same code the tests use), on a socket bound here and handed over, with h2push's
+development certificate made in a temporary folder. Gunicorn behind Caddy (the
+browser benchmark's variant d) comes from :mod:`harness.caddy_stack`.
+:func:`delayed` puts a round-trip time between a client and any of them.
 """
 
 from __future__ import annotations
@@ -11,9 +14,10 @@ import contextlib
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Hashable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from benchmarks.report import log
 from h2push.probe import ProbeError, fetch
@@ -27,8 +31,11 @@ from harness.processes import (
     server_env,
     write_hypercorn_config,
 )
+from harness.proxy import spawn_proxy
 
-__all__ = ["HOST", "Server", "bench_servers"]
+__all__ = ["HOST", "Server", "ServerSpec", "Site", "bench_servers", "delayed"]
+
+Key = TypeVar("Key", bound=Hashable)
 
 HOST = "127.0.0.1"
 SETTINGS = "benchmarks.settings"
@@ -36,6 +43,16 @@ SETTINGS = "benchmarks.settings"
 # reconnects, so its runs would stop short.
 KEEP_ALIVE_MAX_REQUESTS = 100_000_000
 READY_TIMEOUT = 90.0
+
+
+@dataclass(frozen=True)
+class ServerSpec:
+    """One server to start: its ``H2PUSH_BENCH_VARIANT``, application, and more
+    environment (``{workdir}`` in a value is the servers' temporary folder)."""
+
+    variant: str
+    app: str  # an application of benchmarks.asgi
+    env: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -55,22 +72,23 @@ class Server:
         return self.process.cpu_seconds()
 
 
-def start(name: str, variant: str, app: str, workdir: Path, cert: tuple[Path, Path]) -> Server:
-    """Hypercorn serving ``benchmarks.asgi:<app>`` with the benchmark settings."""
-    extra = {"H2PUSH_BENCH_VARIANT": variant}
-    return start_hypercorn(name, f"benchmarks.asgi:{app}", workdir, cert, SETTINGS, extra)
+@dataclass
+class Site:
+    """The running servers, their folder, and the certificate they share."""
+
+    servers: dict[str, Server]
+    workdir: Path
+    certfile: Path
+    keyfile: Path
 
 
-def start_hypercorn(
-    name: str,
-    app_path: str,
-    workdir: Path,
-    cert: tuple[Path, Path],
-    settings: str,
-    extra_env: Mapping[str, str],
-) -> Server:
+def start(name: str, spec: ServerSpec, workdir: Path, cert: tuple[Path, Path]) -> Server:
     """Start Hypercorn on a socket bound here and handed over (``fd://``), so no other
     process can take the port between choosing it and serving it."""
+    extra = {
+        "H2PUSH_BENCH_VARIANT": spec.variant,
+        **{key: value.format(workdir=workdir) for key, value in spec.env.items()},
+    }
     sock = listening_socket(HOST)
     try:
         config = write_hypercorn_config(
@@ -80,14 +98,13 @@ def start_hypercorn(
             keep_alive_max_requests=KEEP_ALIVE_MAX_REQUESTS,
             workers=1,
         )
-        env = server_env(settings=settings, pythonpath=[REPO], extra=dict(extra_env))
-        command = [sys.executable, "-m", "hypercorn", "-c", str(config), app_path]
+        app = f"benchmarks.asgi:{spec.app}"
         process = launch(
-            command,
+            [sys.executable, "-m", "hypercorn", "-c", str(config), app],
             host=HOST,
             port=sock.getsockname()[1],
             workdir=workdir,
-            env=env,
+            env=server_env(settings=SETTINGS, pythonpath=[REPO], extra=extra),
             name=name,
             merge_output=True,
             pass_fds=[sock.fileno()],
@@ -120,22 +137,40 @@ def wait_ready(server: Server, path: str, timeout: float = READY_TIMEOUT) -> Non
 
 
 @contextlib.contextmanager
-def bench_servers(
-    specs: Mapping[str, tuple[str, str]], ready_path: str
-) -> Iterator[dict[str, Server]]:
-    """Run a server per ``name: (H2PUSH_BENCH_VARIANT, application)`` with a throwaway
-    certificate in a temporary folder; stop them all on leaving."""
+def bench_servers(specs: Mapping[str, ServerSpec], ready_path: str) -> Iterator[Site]:
+    """Run a server per name with a throwaway certificate in a temporary folder;
+    stop them all, by process group, on leaving."""
     with tempfile.TemporaryDirectory(prefix="h2push-bench-") as tmp:
         workdir = Path(tmp)
         info = ensure_dev_certificate(workdir / "cert")
         servers: dict[str, Server] = {}
         try:
-            for name, (variant, app) in specs.items():
-                servers[name] = start(name, variant, app, workdir, (info.certfile, info.keyfile))
+            for name, spec in specs.items():
+                servers[name] = start(name, spec, workdir, (info.certfile, info.keyfile))
             for server in servers.values():
                 wait_ready(server, ready_path)
                 log(f"  {server.name}: pid {server.process.pid}, {server.process.url()}")
-            yield servers
+            yield Site(servers, workdir, info.certfile, info.keyfile)
         finally:
             for server in servers.values():
                 server.process.stop()
+
+
+@contextlib.contextmanager
+def delayed(routes: Mapping[Key, tuple[int, float]], workdir: Path) -> Iterator[dict[Key, int]]:
+    """The port to reach each ``key: (server port, round-trip ms)`` through: one delay
+    proxy process with a listener per route (half the RTT each way), or the server's
+    own port for an RTT of 0. The proxy is a child process, so that it shares no GIL
+    with the client whose timings it would otherwise disturb."""
+    slow = [key for key, (_, rtt) in routes.items() if rtt > 0]
+    ports = {key: port for key, (port, rtt) in routes.items() if rtt <= 0}
+    if not slow:
+        yield ports
+        return
+    proxy, listening = spawn_proxy([(routes[k][0], routes[k][1] / 2000) for k in slow], workdir)
+    log(f"  delay proxy: pid {proxy.pid}, {len(slow)} listeners")
+    try:
+        ports.update(zip(slow, listening, strict=True))
+        yield {key: ports[key] for key in routes}
+    finally:
+        proxy.stop()

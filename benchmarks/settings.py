@@ -1,4 +1,5 @@
-"""Django settings for the benchmark servers: the test project, run as in production.
+"""Django settings for every benchmark site: the test project, run as in production,
+with :mod:`benchmarks.urls` as its URLconf.
 
 ``H2PUSH_BENCH_VARIANT`` (an environment variable, so that one module serves every
 server a benchmark starts) picks what is measured:
@@ -9,15 +10,20 @@ server a benchmark starts) picks what is measured:
 - ``hintall``: ``PreloadMiddleware`` sending a 103 for every page, fast views too
   (``H2PUSH_EARLY_HINTS_MIN_VIEW_MS = 0``).
 
+``H2PUSH_BENCH_ASSETS``, where set, names a folder of generated static files added
+to ``STATICFILES_DIRS`` (see :mod:`benchmarks.assets`).
+
 All other h2push settings are the library's defaults, not the values the test
 project picks for its demonstration.
 """
 
 import os
+from pathlib import Path
 
+from benchmarks.assets import ASSETS_ENV
 from h2push.django_layer.conf import DEFAULTS
 from testproject.settings import *  # noqa: F403
-from testproject.settings import MIDDLEWARE
+from testproject.settings import MIDDLEWARE, STATICFILES_DIRS
 
 VARIANTS = ("plain", "h2push", "nohints", "hintall")
 VARIANT = os.environ.get("H2PUSH_BENCH_VARIANT", "h2push")
@@ -37,3 +43,6 @@ H2PUSH_EARLY_HINTS = VARIANT != "nohints"
 H2PUSH_EARLY_HINTS_MIN_VIEW_MS = (
     0 if VARIANT == "hintall" else DEFAULTS["H2PUSH_EARLY_HINTS_MIN_VIEW_MS"]
 )
+
+if os.environ.get(ASSETS_ENV):
+    STATICFILES_DIRS = [*STATICFILES_DIRS, Path(os.environ[ASSETS_ENV])]

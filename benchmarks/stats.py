@@ -140,18 +140,18 @@ def at_most(target: str, value: float, limit: float, unit: str = "", digits: int
 def growth_exponent(sizes: Sequence[float], costs: Sequence[float]) -> float:
     """The least-squares slope of ``log(cost)`` against ``log(size)``: 1 for a cost
     proportional to the size, below 1 for one with a fixed part, 2 for a quadratic.
-    NaN with fewer than two usable points (a cost must be positive)."""
+    NaN with fewer than two usable points (a size and a cost must be positive) or
+    when all sizes are equal."""
     points = [
         (math.log(s), math.log(c)) for s, c in zip(sizes, costs, strict=True) if s > 0 and c > 0
     ]
     if len(points) < 2:
         return float("nan")
-    mean_x = statistics.fmean(x for x, _ in points)
-    mean_y = statistics.fmean(y for _, y in points)
-    variance = sum((x - mean_x) ** 2 for x, _ in points)
-    if variance == 0:
+    log_sizes, log_costs = zip(*points, strict=True)
+    try:
+        return statistics.linear_regression(log_sizes, log_costs).slope
+    except statistics.StatisticsError:  # every size the same: no slope to fit
         return float("nan")
-    return sum((x - mean_x) * (y - mean_y) for x, y in points) / variance
 
 
 def grows_at_most_linearly(
