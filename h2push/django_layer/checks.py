@@ -351,17 +351,10 @@ def _views(patterns: Sequence[Any]) -> list[tuple[str, Any]]:
 
 
 def _names_static_file(name: str) -> bool:
-    from django.contrib.staticfiles import finders
-    from django.contrib.staticfiles.storage import staticfiles_storage
+    from h2push.django_layer import staticnames
 
     # static() keeps a query or fragment after the name; the file is the part before.
-    name = re.split(r"[?#]", name, maxsplit=1)[0]
-    if finders.find(name) is not None:  # what development serves
-        return True
-    try:  # after collectstatic, what the storage (and its manifest) holds
-        return bool(settings.STATIC_ROOT) and bool(staticfiles_storage.exists(name))
-    except Exception:  # a storage that cannot answer is no evidence either way
-        return True
+    return staticnames.exists_now(re.split(r"[?#]", name, maxsplit=1)[0])
 
 
 def _unknown_static_name(dotted_path: str, name: str) -> Warning:

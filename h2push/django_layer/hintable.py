@@ -12,16 +12,10 @@ are not checked here.
 
 from __future__ import annotations
 
-import os
-
-from django.conf import settings
-from django.contrib.staticfiles import finders
-from django.contrib.staticfiles.storage import staticfiles_storage
-
-from h2push.core import caches
+from h2push.django_layer import staticnames
 from h2push.django_layer.preload import Preload, destination_for
 
-__all__ = ["file_size", "fits"]
+__all__ = ["fits"]
 
 
 def fits(preload: Preload, name: str, max_bytes: int) -> bool:
@@ -29,22 +23,5 @@ def fits(preload: Preload, name: str, max_bytes: int) -> bool:
     size bound."""
     if destination_for(name) != preload.as_:
         return False
-    size = file_size(name)
+    size = staticnames.size(name)
     return size is not None and size <= max_bytes
-
-
-@caches.per_process(4096, when=lambda setting: setting.startswith("STATIC"))
-def file_size(name: str) -> int | None:
-    """The size of static file ``name`` in bytes, asked once per name: from the
-    finders in development, from the storage after ``collectstatic`` (a remote
-    storage answers with one request, then never again). ``None`` if unknown."""
-    found = finders.find(name)
-    if isinstance(found, str):
-        try:
-            return os.path.getsize(found)
-        except OSError:
-            return None
-    try:
-        return staticfiles_storage.size(name) if settings.STATIC_ROOT else None
-    except Exception:  # a storage that cannot answer: not hinted, never an error
-        return None

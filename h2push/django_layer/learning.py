@@ -27,15 +27,13 @@ from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
-from django.contrib.staticfiles import finders
-from django.contrib.staticfiles.storage import staticfiles_storage
 from django.http import HttpRequest, HttpResponseBase
 from django.http.request import split_domain_port
 from django.utils.http import is_same_domain
 
 from h2push.core import caches
 from h2push.core.linkheader import MAX_URL_LENGTH, has_dot_segments
-from h2push.django_layer import hintable
+from h2push.django_layer import hintable, staticnames
 from h2push.django_layer.conf import conf, django_setting
 from h2push.django_layer.preload import Preload, preload_from_link
 from h2push.django_layer.stores import (
@@ -192,7 +190,7 @@ def _is_static_url(url: str, static_url: str) -> bool:
     path = urlsplit(url).path
     if has_dot_segments(path):
         return False
-    return _static_file_exists(_static_name(url, static_url))
+    return staticnames.exists(_static_name(url, static_url))
 
 
 def names_missing_static_file(preload: Preload) -> bool:
@@ -202,17 +200,6 @@ def names_missing_static_file(preload: Preload) -> bool:
     if not static_url or not url.startswith(static_url) or len(url) > MAX_URL_LENGTH:
         return False
     return not _is_static_url(url, static_url)
-
-
-def _static_file_exists(name: str) -> bool:
-    # The finders know the files in development; after collectstatic the storage
-    # (with a manifest, the hashed names) knows them in production.
-    if finders.find(name) is not None:
-        return True
-    try:
-        return bool(settings.STATIC_ROOT) and staticfiles_storage.exists(name)
-    except Exception:  # a storage that cannot answer (remote, misconfigured)
-        return False
 
 
 def request_origin(request: HttpRequest, host: str | None = None) -> str:
