@@ -28,11 +28,11 @@ from typing import Any
 
 from benchmarks import in_process, overhead, plots
 from benchmarks.h2load import H2LoadResult, require_h2load
-from benchmarks.machine import print_machine
-from benchmarks.report import load_average, log, print_table
 from benchmarks.results import add_output_arguments, outputs, write_json
 from benchmarks.servers import bench_servers
 from benchmarks.stats import Verdict, at_most, bootstrap_median, paired_ratios, spread
+from harness.machine import print_machine
+from harness.report import load_average, log, print_table
 
 __all__ = ["add_arguments", "run"]
 

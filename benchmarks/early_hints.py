@@ -15,9 +15,9 @@ from collections import Counter
 from collections.abc import Sequence
 
 from benchmarks.browser import BrowserConnection, PageLoad
-from benchmarks.machine import print_machine
-from benchmarks.report import load_average, log, median, print_table
 from benchmarks.servers import HOST, ServerSpec, Site, bench_servers, delayed
+from harness.machine import print_machine
+from harness.report import load_average, log, median, print_table
 
 __all__ = ["add_arguments", "run"]
 

@@ -25,10 +25,10 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from benchmarks import growth_parts, plots
-from benchmarks.machine import print_machine
-from benchmarks.report import load_average, log, print_table
 from benchmarks.results import add_output_arguments, outputs, write_json
 from benchmarks.stats import Verdict, bootstrap_median, grows_at_most_linearly, spread
+from harness.machine import print_machine
+from harness.report import load_average, log, print_table
 
 __all__ = ["add_arguments", "memory_verdict", "run"]
 

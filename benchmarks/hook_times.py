@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks.report import log
+from harness.report import log
 
 __all__ = ["install", "print_hooks", "reset"]
 

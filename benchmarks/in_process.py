@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import hook_times
-from benchmarks.machine import print_machine
-from benchmarks.report import log, median
 from h2push.core.contract import ASGIApp, Scope
 from harness.asgi import call_app
+from harness.machine import print_machine
+from harness.report import log, median
 
 __all__ = ["CASES", "Case", "add_arguments", "run"]
 

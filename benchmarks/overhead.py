@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from benchmarks.h2load import H2LoadResult, require_h2load, run_h2load
-from benchmarks.machine import print_machine
-from benchmarks.report import load_average, log, median, print_table
 from benchmarks.servers import HOST, Server, ServerSpec, bench_servers
 from h2push.probe import fetch
+from harness.machine import print_machine
+from harness.report import load_average, log, median, print_table
 
 __all__ = ["VARIANTS", "Variant", "add_arguments", "run"]
 

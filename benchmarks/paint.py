@@ -30,8 +30,6 @@ from dataclasses import dataclass
 
 from benchmarks import paint_report
 from benchmarks.chromium import ASSETS, Load, PageLoader, chromium
-from benchmarks.machine import print_machine
-from benchmarks.report import load_average, log
 from benchmarks.results import add_output_arguments, outputs
 from benchmarks.server_record import EventLog, load_timings
 from benchmarks.servers import HOST, ServerSpec, Site, bench_servers, delayed
@@ -39,6 +37,8 @@ from benchmarks.urls import VIEW_MS
 from h2push.probe import Exchange, ProbeError, fetch
 from harness.browser_recorder import ENV_VAR
 from harness.caddy_stack import CaddyStack, Worker, start_stack
+from harness.machine import print_machine
+from harness.report import load_average, log
 
 __all__ = ["VARIANTS", "Variant", "add_arguments", "run"]
 

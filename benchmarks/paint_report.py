@@ -19,9 +19,9 @@ from typing import Any, Protocol
 
 from benchmarks import plots
 from benchmarks.chromium import ASSETS, Load
-from benchmarks.report import log, print_table
 from benchmarks.results import Outputs, write_json
 from benchmarks.stats import Verdict, bootstrap_ratio, spread
+from harness.report import log, print_table
 
 __all__ = ["FLOOR_LIMIT", "cell_verdicts", "progress", "report"]
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks.report import log
+from harness.report import log
 
 __all__ = ["Bar", "Curve", "bars_with_floor", "cost_bars", "growth_panels"]
 

@@ -24,13 +24,13 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-from benchmarks.machine import print_machine
-from benchmarks.report import load_average, log, print_table
 from benchmarks.results import add_output_arguments, outputs, write_json
 from benchmarks.servers import HOST, ServerSpec, bench_servers, delayed
 from benchmarks.stats import at_most, bootstrap_median, paired_ratios, spread
 from h2push.core.linkheader import parse_link, split_links
 from h2push.probe import Exchange, H2Connection, fetch
+from harness.machine import print_machine
+from harness.report import load_average, log, print_table
 
 __all__ = ["add_arguments", "run"]
 

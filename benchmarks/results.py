@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks.machine import machine_info
-from benchmarks.report import load_average, log
 from harness.constants import REPO
+from harness.machine import machine_info
+from harness.report import load_average, log
 
 __all__ = ["Outputs", "add_output_arguments", "outputs", "write_json"]
 

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from benchmarks.report import log
 from h2push.probe import ProbeError, fetch
 from h2push.server.devcert import ensure_dev_certificate
 from harness.constants import REPO
@@ -32,6 +31,7 @@ from harness.processes import (
     write_hypercorn_config,
 )
 from harness.proxy import spawn_proxy
+from harness.report import log
 
 __all__ = ["HOST", "Server", "ServerSpec", "Site", "bench_servers", "delayed"]
 

@@ -21,4 +21,6 @@ that a subprocess imports), never imported.
   certificate it serves (the probe's ``cafile``, an ``ssl`` context), and a failed
   verification raised as an ``AssertionError`` no ``except`` takes for a refusal.
 - ``asgi``: call an ASGI app with a scope and record what it sends.
+- ``report``: a long run's printed output: lines flushed at once, medians, plain tables.
+- ``machine``: the CPU, versions and load average a run was made on.
 """

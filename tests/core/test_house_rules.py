@@ -1,5 +1,5 @@
 """The house rules a newcomer relies on: short modules, short functions, and the
-benchmarks kept apart from the tests."""
+benchmarks kept apart from the tests, and what both need in ``harness/``."""
 
 from __future__ import annotations
 
@@ -43,5 +43,28 @@ def test_the_benchmarks_hold_no_tests_and_import_none() -> None:
         str(path.relative_to(REPO))
         for path in _modules("benchmarks")
         if path.name.startswith("test_") or imports_tests.search(path.read_text())
+    ]
+    assert found == []
+
+
+def test_the_tests_import_no_benchmarks_but_their_own_tests() -> None:
+    # What a test and a benchmark both need lives in harness/; only tests/benchmarks,
+    # which tests the benchmarks' own code (their statistics), may import it.
+    imports_benchmarks = re.compile(r"^\s*(from|import) benchmarks\b", re.M)
+    found = [
+        str(path.relative_to(REPO))
+        for path in _modules("tests")
+        if path.relative_to(REPO / "tests").parts[0] != "benchmarks"
+        and imports_benchmarks.search(path.read_text())
+    ]
+    assert found == []
+
+
+def test_the_harness_imports_neither_tests_nor_benchmarks() -> None:
+    imports_either = re.compile(r"^\s*(from|import) (tests|benchmarks)\b", re.M)
+    found = [
+        str(path.relative_to(REPO))
+        for path in _modules("harness")
+        if imports_either.search(path.read_text())
     ]
     assert found == []

@@ -40,8 +40,8 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks.report import log
 from harness.processes import ServerProcess
+from harness.report import log
 from tests.stress.faults import (
     Fault,
     cut_connections,

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks.machine import machine_info
-from benchmarks.report import log, print_table
+from harness.machine import machine_info
+from harness.report import log, print_table
 from tests.stress.soak import Memory
 from tests.stress.tally import Part
 

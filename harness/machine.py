@@ -1,5 +1,5 @@
-"""What the benchmarks ran on: printed above every report, since numbers mean little
-without the CPU, the versions and how busy the machine was."""
+"""What a run was made on: printed with every benchmark's and stress run's report, since
+its numbers mean little without the CPU, the versions and how busy the machine was."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-from benchmarks.report import load_average, print_table
+from harness.report import load_average, print_table
 
 __all__ = ["machine_info", "print_machine"]
 

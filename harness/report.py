@@ -1,4 +1,5 @@
-"""Printing the benchmarks' reports: lines flushed at once, medians, plain tables."""
+"""Printing a long run's report (a benchmark's or the stress suite's): lines flushed at
+once, medians, plain tables."""
 
 from __future__ import annotations
 
