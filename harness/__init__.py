@@ -15,6 +15,10 @@ that a subprocess imports), never imported.
 - ``redis``: a throwaway ``redis-server`` on a loopback port.
 - ``proxy``: a TCP proxy that delays each chunk, in a thread or a child process.
 - ``browser``: headless Chromium through Playwright, trusting one certificate pin.
+- ``firefox``: headless Firefox ESR over WebDriver BiDi (``websockets``), its fresh
+  profile trusting one certificate through NSS ``certutil``.
+- ``crossbrowser``: the ``browser`` fixture, which runs a test in Chromium and in
+  Firefox, and one way to load a page and read its timing entries in either.
 - ``browser_recorder``: an ASGI wrapper that logs when the server saw each request.
 - ``caddy_stack``: Gunicorn behind Caddy, started from the files in ``deploy/``.
 - ``certificates``: TLS clients that verify a started server against the

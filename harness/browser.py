@@ -22,6 +22,8 @@ preloaded from a 103 would be fetched a second time.
 - :func:`load_page` (a page that answered 200) and :func:`read_listed_page` (what a
   page with a ``#resource-timing`` list saw);
 - :func:`poll`: read until a condition holds, failing with a message after a deadline.
+
+The same tests in Firefox as well: :mod:`harness.crossbrowser`.
 """
 
 from __future__ import annotations
@@ -192,13 +194,24 @@ class RecordedSite(ProxiedSite):
 
 @contextmanager
 def recorded_site(
-    factory: H2ServerFactory, events_path: Path, delay: float
+    factory: H2ServerFactory,
+    events_path: Path,
+    delay: float,
+    cert_pair: tuple[Path, Path] | None = None,
 ) -> Iterator[RecordedSite]:
     """Start runh2server with ``BROWSER_SETTINGS`` (its recorder writing to
     ``events_path``) and a delay proxy of ``delay`` seconds each way in front of it.
-    The server lives as long as ``factory`` keeps it; the proxy until the block ends."""
+    It serves ``cert_pair`` (``certfile, keyfile``), else a development certificate of
+    its own. The server lives as long as ``factory`` keeps it; the proxy until the
+    block ends."""
     require_chromium()
-    server = factory(settings=BROWSER_SETTINGS, env={ENV_VAR: str(events_path)})
+    certfile, keyfile = cert_pair or (None, None)
+    server = factory(
+        settings=BROWSER_SETTINGS,
+        env={ENV_VAR: str(events_path)},
+        certfile=certfile,
+        keyfile=keyfile,
+    )
     assert server.certfile is not None
     pin = certificate_pin(server.certfile)
     with DelayProxy(server.host, server.port, delay=delay) as proxy:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what h2push's demo and tests need, from locked versions:
-# - with --debian, the Debian packages of requirements/debian.txt (the browser, nghttp2,
+# - with --debian, the Debian packages of requirements/debian.txt (the browsers, nghttp2,
 #   Redis and Caddy the tests drive);
 # - a virtualenv in .venv with h2push (editable) and the exact Python packages of
 #   requirements/main.txt.
