@@ -121,12 +121,12 @@ def run_main_server(workdir: Path, plan: Plan) -> tuple[list[Part], Memory | Non
     with run_server(workdir, "main") as server:
         log(f"  runh2server: pid {server.pid}, {server.base_url}")
         load = Part("load", f"{plan.load_connections} connections, pages that push")
-        parts.append(observe(server, load, lambda: run_load(server.port, plan, load)))
+        parts.append(observe(server, load, lambda: run_load(server, plan, load)))
         soak = Part("soak", f"{plan.soak_requests:,} requests, memory sampled")
 
         def soak_body() -> None:
             nonlocal memory
-            memory = run_soak(server.port, server.pid, plan, soak)
+            memory = run_soak(server, plan, soak)
 
         parts.append(observe(server, soak, soak_body, load.held_end))
         for name, title, fault in FAULTS:
@@ -134,7 +134,7 @@ def run_main_server(workdir: Path, plan: Plan) -> tuple[list[Part], Memory | Non
 
             def fault_body(fault: Fault = fault, part: Part = part) -> None:
                 fault(server, plan, part)
-                part.checks.append(health_check(server.port, part.tally))
+                part.checks.append(health_check(server, part.tally))
 
             parts.append(observe(server, part, fault_body, parts[-1].held_end))
     return parts, memory

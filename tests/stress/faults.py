@@ -21,7 +21,7 @@ from harness.certificates import cafile
 from harness.processes import ServerProcess
 from tests.stress.plan import Plan
 from tests.stress.rawh2 import Events, RawClosed, RawH2
-from tests.stress.servers import HOST, rss_kb
+from tests.stress.servers import rss_kb
 from tests.stress.tally import Part
 from tests.stress.traffic import LOAD_PAGES, health_check, open_connection, send_batch
 from tests.support.leaks import stall_and_drop
@@ -103,7 +103,7 @@ def push_resets(server: ServerProcess, plan: Plan, part: Part) -> None:
     """(a) Cancel every push as it is promised, two batches on one connection: the
     pages must all complete, and the connection must stay usable."""
     pages = list(itertools.islice(itertools.cycle(LOAD_PAGES), plan.push_reset_pages))
-    client = RawH2(HOST, server.port)
+    client = RawH2(server)
     cancelled = promised = 0
     try:
         for round_number in range(2):
@@ -125,12 +125,12 @@ def push_resets(server: ServerProcess, plan: Plan, part: Part) -> None:
     part.notes.append(f"{2 * len(pages)} pages on one connection, every push cancelled")
 
 
-def _cut_once(port: int, number: int) -> str:
+def _cut_once(server: ServerProcess, number: int) -> str:
     """One connection cut at a point that depends on ``number``; says where."""
     point = ("after sending the request", "after the first 103 or push", "after the headers")[
         number % 3
     ]
-    client = RawH2(HOST, port)
+    client = RawH2(server)
     streams = _Streams(client, [CUT_PATH], cancel_pushes=False)
 
     def reached(events: Events) -> bool:
@@ -150,7 +150,7 @@ def _cut_once(port: int, number: int) -> str:
 def cut_connections(server: ServerProcess, plan: Plan, part: Part) -> None:
     """(b) Connections dropped with a response in progress: after the request, after
     the 103 or first push, after the response's headers; with FIN or RST."""
-    ways = [_cut_once(server.port, number) for number in range(plan.cut_connections)]
+    ways = [_cut_once(server, number) for number in range(plan.cut_connections)]
     # The views of the cut requests are still running; give them time to end.
     time.sleep(0.5)
     part.notes.append(f"{len(ways)} connections cut: " + "; ".join(sorted(set(ways))))
@@ -161,12 +161,12 @@ def never_read(server: ServerProcess, plan: Plan, part: Part) -> None:
     writes to it stall on flow control and socket buffers. Others must be served
     meanwhile, and the server must not grow much for it."""
     before = rss_kb(server.pid)
-    client = RawH2(HOST, server.port)
+    client = RawH2(server)
     try:
         for _ in range(plan.never_read_pages):
             client.get("/")
         time.sleep(plan.never_read_hold / 2)
-        during = health_check(server.port, part.tally)
+        during = health_check(server, part.tally)
         part.check("served while a client never reads", during.passed, during.detail)
         time.sleep(plan.never_read_hold / 2)
         held = rss_kb(server.pid)
@@ -181,7 +181,7 @@ def never_read(server: ServerProcess, plan: Plan, part: Part) -> None:
 def raise_after_hint(server: ServerProcess, plan: Plan, part: Part) -> None:
     """(d) A view that fails after its 103 went out: each request gets the 103 and
     then a 500 (expected), and the same connection goes on serving pages."""
-    connection = open_connection(server.port, part.tally)
+    connection = open_connection(server, part.tally)
     if connection is None:
         return
     with contextlib.closing(connection):
@@ -211,7 +211,7 @@ def idle_connection(server: ServerProcess, plan: Plan, part: Part) -> None:
     clicks. A server may close it, but RFC 9113 (section 9.1) says it should send
     GOAWAY first: a client whose next request crosses the close then knows it was
     not processed and can send it again, instead of losing it."""
-    client = RawH2(HOST, server.port)
+    client = RawH2(server)
     streams = _Streams(client, ["/decorated/"], cancel_pushes=False)
     goaway: str | None = None
     closed_after: float | None = None

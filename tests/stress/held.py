@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from h2push.probe import ProbeError, fetch
+from harness.certificates import cafile, verified
 from harness.processes import ServerProcess
 from tests.support.leaks import resources
 
@@ -86,7 +87,10 @@ MARGIN = Margin()
 
 def _tasks(server: ServerProcess) -> tuple[int, dict[str, int]]:
     try:
-        exchange = fetch(server.url(TASKS_PATH), enable_push=False, timeout=10.0)
+        with verified(server):  # a certificate that fails is raised, not read as -1
+            exchange = fetch(
+                server.url(TASKS_PATH), enable_push=False, timeout=10.0, cafile=cafile(server)
+            )
         data = json.loads(exchange.body)
     except (OSError, ProbeError, ValueError):
         return -1, {}

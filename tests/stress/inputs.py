@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlencode
 
-from h2push.probe import Exchange, H2Connection, ProbeError, Request
+from h2push.probe import Exchange, ProbeError, Request
 from harness.processes import ServerProcess
 from tests.stress.held import back_within, settled
 from tests.stress.plan import Plan
@@ -40,10 +40,10 @@ PASSWD_MARK = b"root:x:0:0"
 HOST_BATCH = 50
 
 
-def _visit(port: int, paths: Sequence[str | Request], tally: Tally) -> list[Exchange]:
+def _visit(server: ServerProcess, paths: Sequence[str | Request], tally: Tally) -> list[Exchange]:
     """Load ``paths`` on a new push-accepting connection; count them; return what came
     back (nothing if the connection failed, which is counted)."""
-    connection = open_connection(port, tally, lost=len(paths))
+    connection = open_connection(server, tally, lost=len(paths))
     if connection is None:
         return []
     with contextlib.closing(connection):
@@ -57,14 +57,14 @@ def _visit(port: int, paths: Sequence[str | Request], tally: Tally) -> list[Exch
     return exchanges
 
 
-def _hinted(port: int, path: str, tally: Tally) -> bool:
-    exchanges = _visit(port, [path], tally)
+def _hinted(server: ServerProcess, path: str, tally: Tally) -> bool:
+    exchanges = _visit(server, [path], tally)
     return bool(exchanges and exchanges[0].early_hints)
 
 
-def _learn(port: int, path: str, tally: Tally) -> bool:
+def _learn(server: ServerProcess, path: str, tally: Tally) -> bool:
     """Visit ``path`` until h2push hints it (it may want a few pages to agree)."""
-    return any(_hinted(port, path, tally) for _ in range(4))
+    return any(_hinted(server, path, tally) for _ in range(4))
 
 
 def dead_store(workdir: Path, plan: Plan, part: Part) -> None:
@@ -84,14 +84,14 @@ def dead_store(workdir: Path, plan: Plan, part: Part) -> None:
         part.rss_start_kb = rss_kb(server.pid)
         log_start = len(server.errors())
         if redis is not None:
-            learned = _learn(server.port, LEARNED_PATH, part.tally)
+            learned = _learn(server, LEARNED_PATH, part.tally)
             part.check("learned through Redis", learned, f"{LEARNED_PATH} hinted", required=False)
             redis.stop()
             part.notes.append("Redis stopped after a route was learned through it")
         else:
             part.notes.append(f"no redis-server installed: nothing listens on port {port}")
-        _dead_store_pages(server.port, plan, part)
-        part.checks.append(health_check(server.port, part.tally))
+        _dead_store_pages(server, plan, part)
+        part.checks.append(health_check(server, part.tally))
         part.check_held(before, back_within(server, before))
         part.rss_end_kb = rss_kb(server.pid)
         log = server.errors()[log_start:]
@@ -100,7 +100,7 @@ def dead_store(workdir: Path, plan: Plan, part: Part) -> None:
     part.notes.append(f"{part.logged_warnings} h2push WARNING(s) logged during the outage")
 
 
-def _dead_store_pages(port: int, plan: Plan, part: Part) -> None:
+def _dead_store_pages(server: ServerProcess, plan: Plan, part: Part) -> None:
     """Pages of every kind while the store is dead, half the connections accepting
     push and half refusing it; every one must answer 200."""
     pages = [LOAD_PAGES[n % len(LOAD_PAGES)] for n in range(plan.dead_store_pages)]
@@ -110,7 +110,7 @@ def _dead_store_pages(port: int, plan: Plan, part: Part) -> None:
         if time.monotonic() - started > plan.fault_seconds:
             part.check("finished", False, f"stopped after {number} of {len(batches)} batches")
             return
-        connection = open_connection(port, part.tally, push=number % 2 == 0, lost=len(batch))
+        connection = open_connection(server, part.tally, push=number % 2 == 0, lost=len(batch))
         if connection is not None:
             with contextlib.closing(connection):
                 send_batch(connection, batch, part.tally)
@@ -121,16 +121,15 @@ def bad_inputs(server: ServerProcess, plan: Plan, part: Part) -> None:
     """(f) A preload URL of ``long_url_length`` characters and a path with dot
     segments, both registered from the query string, and Host values that differ
     in the port only. Each page must answer 200, and so must later visitors."""
-    port = server.port
-    before_hint = _learn(port, LEARNED_PATH, part.tally)
+    before_hint = _learn(server, LEARNED_PATH, part.tally)
     # "~" is allowed in a URL path as it is, and HPACK's Huffman code for it is 13
     # bits long: the URL's header block stays over 16 KB (letters would shrink to
     # about 10 KB and fit into one frame).
     long_url = "/static/" + "~" * (plan.long_url_length - len("/static/"))
-    _long_url(port, long_url, part)
-    _dot_segments(port, part)
+    _long_url(server, long_url, part)
+    _dot_segments(server, part)
     _host_ports(server, plan, part)
-    after_hint = _hinted(port, LEARNED_PATH, part.tally)
+    after_hint = _hinted(server, LEARNED_PATH, part.tally)
     part.check(
         "learned route still hinted after the Host variants",
         after_hint or not before_hint,
@@ -139,11 +138,11 @@ def bad_inputs(server: ServerProcess, plan: Plan, part: Part) -> None:
     )
 
 
-def _long_url(port: int, long_url: str, part: Part) -> None:
+def _long_url(server: ServerProcess, long_url: str, part: Part) -> None:
     attack = f"{REGISTER_PATH}?{urlencode({'u': long_url})}"
     for _ in range(2):  # Twice: learning may want two pages to agree.
-        _visit(port, [attack], part.tally)
-    visitors = [_visit(port, [REGISTER_PATH, "/"], part.tally) for _ in range(2)]
+        _visit(server, [attack], part.tally)
+    visitors = [_visit(server, [REGISTER_PATH, "/"], part.tally) for _ in range(2)]
     pushed_long = sum(
         1 for pages in visitors for page in pages for p in page.promises if len(p.path) > 8000
     )
@@ -156,10 +155,10 @@ def _long_url(port: int, long_url: str, part: Part) -> None:
     part.notes.append(f"preload URL of {len(long_url):,} characters registered twice")
 
 
-def _dot_segments(port: int, part: Part) -> None:
+def _dot_segments(server: ServerProcess, part: Part) -> None:
     attack = f"{REGISTER_PATH}?{urlencode({'u': DOT_URL})}"
-    pages = _visit(port, [attack, attack], part.tally)
-    pages += _visit(port, [REGISTER_PATH], part.tally)
+    pages = _visit(server, [attack, attack], part.tally)
+    pages += _visit(server, [REGISTER_PATH], part.tally)
     dotted = [p for page in pages for p in page.promises if "%2e" in p.path.lower()]
     dotted_hints = [
         link for page in pages for hint in page.early_hints for link in hint.links if "%2e" in link
@@ -182,9 +181,11 @@ def _host_ports(server: ServerProcess, plan: Plan, part: Part) -> None:
         for number in range(1, plan.host_ports + 1)
     ]
     for start in range(0, len(requests), HOST_BATCH):
-        connection = H2Connection(HOST, server.port, enable_push=False, timeout=20.0)
-        with contextlib.closing(connection):
-            send_batch(connection, requests[start : start + HOST_BATCH], part.tally)
+        batch = requests[start : start + HOST_BATCH]
+        connection = open_connection(server, part.tally, push=False, lost=len(batch))
+        if connection is not None:
+            with contextlib.closing(connection):
+                send_batch(connection, batch, part.tally)
     part.notes.append(
         f"{plan.host_ports} Host values differing in the port; server RSS "
         f"{before // 1024} -> {rss_kb(server.pid) // 1024} MB"

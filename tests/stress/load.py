@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from harness.processes import ServerProcess
 from tests.stress.plan import Plan
 from tests.stress.tally import Part
 from tests.stress.traffic import (
@@ -35,13 +36,13 @@ BARRIER_SECONDS = 60.0
 
 
 def _load_thread(
-    port: int, plan: Plan, barrier: threading.Barrier, deadline: float
+    server: ServerProcess, plan: Plan, barrier: threading.Barrier, deadline: float
 ) -> Callable[[Worker], None]:
     def work(worker: Worker) -> None:
         tally = worker.tally
         # Threads start at different pages, so the server meets a mix at once.
         batches = load_batches(plan.load_batch, offset=worker.number)
-        connection = open_connection(port, tally, worker)
+        connection = open_connection(server, tally, worker)
         try:
             # A thread whose connection failed still waits: the others count on it.
             with contextlib.suppress(threading.BrokenBarrierError):
@@ -52,7 +53,7 @@ def _load_thread(
                     return
                 batch = next(batches)
                 if connection is None:
-                    connection = open_connection(port, tally, worker, lost=len(batch))
+                    connection = open_connection(server, tally, worker, lost=len(batch))
                     if connection is None:
                         continue
                 if not send_batch(connection, batch, tally):
@@ -64,12 +65,12 @@ def _load_thread(
     return work
 
 
-def run_load(port: int, plan: Plan, part: Part) -> None:
-    """Run the load against ``port`` and count it into ``part``."""
+def run_load(server: ServerProcess, plan: Plan, part: Part) -> None:
+    """Run the load against ``server`` and count it into ``part``."""
     barrier = threading.Barrier(plan.load_connections, timeout=BARRIER_SECONDS)
     started = time.monotonic()
     deadline = started + plan.load_seconds
-    work = _load_thread(port, plan, barrier, deadline)
+    work = _load_thread(server, plan, barrier, deadline)
     workers = run_threads(plan.load_connections, work, deadline, lambda workers: None)
     for worker in workers:
         part.tally.add(worker.tally)

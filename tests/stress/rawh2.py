@@ -4,13 +4,16 @@
 push. The faults need a client that cancels pushes as they are promised, cuts its
 connection in the middle of a response, or stops reading altogether; this one sends
 what it is told and reads only when asked, each read bounded in time.
+
+Its frames may be hostile; its TLS is not lax: the server's certificate must verify
+against the one the server was started with (:func:`harness.certificates.client_context`),
+and a failed verification is raised as :class:`~harness.certificates.UntrustedCertificate`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import socket
-import ssl
 import struct
 import time
 from collections.abc import Callable
@@ -23,6 +26,9 @@ import h2.settings
 from h2.errors import ErrorCodes
 from h2.settings import SettingCodes
 
+from harness.certificates import client_context, verified
+from harness.processes import ServerProcess
+
 __all__ = ["RawClosed", "RawH2"]
 
 Events = list[h2.events.Event]
@@ -33,20 +39,22 @@ class RawClosed(Exception):
 
 
 class RawH2:
-    """One TLS connection speaking HTTP/2 through ``h2``, nothing done behind its back
-    except what ``h2`` does itself (answering SETTINGS and PING)."""
+    """One verified TLS connection to ``server`` speaking HTTP/2 through ``h2``,
+    nothing done behind its back except what ``h2`` does itself (answering SETTINGS
+    and PING)."""
 
-    def __init__(self, host: str, port: int, *, enable_push: bool = True) -> None:
-        self.host, self.port = host, port
-        self.authority = f"{host}:{port}"
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        # The servers are ours, on loopback, with a throwaway self-signed certificate.
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        context.set_alpn_protocols(["h2"])
-        raw = socket.create_connection((host, port), timeout=10.0)
+    def __init__(self, server: ServerProcess, *, enable_push: bool = True) -> None:
+        self.host, self.port = server.host, server.port
+        self.authority = server.netloc
+        context = client_context(server, alpn=("h2",))
+        raw = socket.create_connection((self.host, self.port), timeout=10.0)
         raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.sock = context.wrap_socket(raw, server_hostname=host)
+        try:
+            with verified(server):
+                self.sock = context.wrap_socket(raw, server_hostname=self.host)
+        except BaseException:
+            raw.close()
+            raise
         if self.sock.selected_alpn_protocol() != "h2":
             self.sock.close()
             raise RawClosed(f"{self.authority} did not agree to h2")

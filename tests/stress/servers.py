@@ -6,6 +6,10 @@ with a development certificate made by :mod:`h2push.server.devcert` in the run's
 folder, and settings :mod:`tests.stress.settings`. Everything listens on
 127.0.0.1 and is stopped by process group.
 
+Every client here verifies the server's certificate against that development
+certificate (:mod:`harness.certificates`); the probe would not on loopback unless
+given its ``cafile``.
+
 Memory is the resident set (``VmRSS``) of the server and all its descendants, read
 from ``/proc``; the server's log is read to count the tracebacks it printed.
 
@@ -30,6 +34,7 @@ from pathlib import Path
 
 from h2push.probe import H2Connection, ProbeError, fetch
 from h2push.server.devcert import ensure_dev_certificate
+from harness.certificates import cafile, verified
 from harness.processes import ServerDied, ServerProcess, find_free_port, launch, server_env
 from harness.servers import H2ServerFactory
 
@@ -105,7 +110,11 @@ def _wait_answering(process: ServerProcess) -> None:
         if not process.alive():
             raise ServerDied(f"runh2server exited:\n{process.tail()}")
         try:
-            fetch(process.url(READY_PATH), enable_push=False, timeout=30)
+            # An unverified certificate is raised at once, not waited out as "not yet".
+            with verified(process):
+                fetch(
+                    process.url(READY_PATH), enable_push=False, timeout=30, cafile=cafile(process)
+                )
             return
         except (OSError, ProbeError):
             if time.monotonic() > deadline:
@@ -120,10 +129,11 @@ def _warm_up(process: ServerProcess) -> None:
     connection; what they get is not judged (a dead store's server may answer the
     pages with errors)."""
     files = [WARM_UP_FILES[n % len(WARM_UP_FILES)] for n in range(WARM_UP_REQUESTS)]
-    with (
-        contextlib.suppress(OSError, ProbeError),
-        H2Connection(HOST, process.port, enable_push=False, timeout=30) as connection,
-    ):
+    connection = H2Connection(
+        process.host, process.port, enable_push=False, timeout=30, cafile=cafile(process)
+    )
+    # verified() inside suppress(): a certificate that fails is raised, not suppressed.
+    with contextlib.suppress(OSError, ProbeError), verified(process), connection:
         connection.request_many(WARM_UP_PAGES)
         connection.request_many(files)
 

@@ -31,6 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.processes import ServerProcess
 from tests.stress.plan import Plan
 from tests.stress.servers import rss_kb
 from tests.stress.tally import Part
@@ -103,7 +104,7 @@ def _median(values: Sequence[int]) -> int:
     return int(statistics.median(values)) if values else 0
 
 
-def _soak_thread(port: int, plan: Plan, deadline: float) -> Callable[[Worker], None]:
+def _soak_thread(server: ServerProcess, plan: Plan, deadline: float) -> Callable[[Worker], None]:
     def work(worker: Worker) -> None:
         share, extra = divmod(plan.soak_requests, plan.soak_threads)
         quota = share + (worker.number < extra)
@@ -114,7 +115,7 @@ def _soak_thread(port: int, plan: Plan, deadline: float) -> Callable[[Worker], N
             push = (worker.number + opened) % plan.soak_push_every == 0
             opened += 1
             size = min(plan.soak_per_connection, quota - sent)
-            connection = open_connection(port, tally, worker, push=push, lost=size)
+            connection = open_connection(server, tally, worker, push=push, lost=size)
             if connection is None:
                 sent += size
                 continue
@@ -135,8 +136,9 @@ def _soak_thread(port: int, plan: Plan, deadline: float) -> Callable[[Worker], N
     return work
 
 
-def run_soak(port: int, pid: int, plan: Plan, part: Part) -> Memory:
-    """Run the soak against ``port``, sampling the memory of process ``pid``."""
+def run_soak(server: ServerProcess, plan: Plan, part: Part) -> Memory:
+    """Run the soak against ``server``, sampling its memory."""
+    pid = server.pid
     memory = Memory(warm_requests=int(plan.soak_requests * WARM_UP))
     started = time.monotonic()
     deadline = started + plan.soak_seconds
@@ -152,7 +154,7 @@ def run_soak(port: int, pid: int, plan: Plan, part: Part) -> Memory:
             next_sample = now + plan.soak_sample_seconds
 
     memory.sample(0.0, 0, rss_kb(pid))
-    work = _soak_thread(port, plan, deadline)
+    work = _soak_thread(server, plan, deadline)
     workers = run_threads(plan.soak_threads, work, deadline, sample)
     for worker in workers:
         part.tally.add(worker.tally)

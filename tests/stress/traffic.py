@@ -4,6 +4,11 @@ The probe is synchronous, so concurrency comes from threads, each owning its
 connections; every thread counts into a :class:`Tally` of its own. Each wait is
 bounded by the probe's timeout, and each loop by a count and a deadline: a thread
 past the deadline stops sending and says so.
+
+Every connection verifies the server's certificate against the one it was started
+with (the probe would skip that on loopback if not given a ``cafile``); a failed
+verification is raised as :class:`~harness.certificates.UntrustedCertificate`, not
+counted as a lost page.
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from h2push.probe import Exchange, H2Connection, ProbeError, Request
-from tests.stress.servers import HOST
+from harness.certificates import cafile, verified
+from harness.processes import ServerProcess
 from tests.stress.tally import Check, Tally
 
 __all__ = [
@@ -29,6 +35,7 @@ __all__ = [
     "run_threads",
     "send_batch",
     "soak_batches",
+    "verified_connection",
 ]
 
 #: Seconds the probe waits for any single read before it gives up on a connection.
@@ -64,14 +71,28 @@ HEALTH_PAGES = ("/decorated/", "/")
 HEALTH_PUSHES = {"/static/css/base.css", "/static/js/app.js"}
 
 
+def verified_connection(server: ServerProcess, *, push: bool = True) -> H2Connection:
+    """A probe connection (not yet connected) to ``server`` that verifies its
+    certificate against the one it was started with."""
+    return H2Connection(
+        server.host, server.port, enable_push=push, timeout=PROBE_TIMEOUT, cafile=cafile(server)
+    )
+
+
 def open_connection(
-    port: int, tally: Tally, worker: Worker | None = None, *, push: bool = True, lost: int = 0
+    server: ServerProcess,
+    tally: Tally,
+    worker: Worker | None = None,
+    *,
+    push: bool = True,
+    lost: int = 0,
 ) -> H2Connection | None:
     """A connected :class:`H2Connection`, or None with the failure counted (``lost``:
     the requests that will not be sent for want of it)."""
-    connection = H2Connection(HOST, port, enable_push=push, timeout=PROBE_TIMEOUT)
+    connection = verified_connection(server, push=push)
     try:
-        connection.connect()
+        with verified(server):
+            connection.connect()
     except ProbeError as error:
         tally.record_failure(error, lost)
         connection.close()
@@ -161,13 +182,14 @@ def soak_batches(batch_size: int, start: int) -> Iterator[list[str]]:
         yield [next(paths).format(n=next(counter)) for _ in range(batch_size)]
 
 
-def health_check(port: int, tally: Tally) -> Check:
+def health_check(server: ServerProcess, tally: Tally) -> Check:
     """A new push-accepting connection loads normal pages: each answers 200 and
     ``/decorated/`` comes with its two assets pushed and answered 2xx."""
-    with contextlib.closing(H2Connection(HOST, port, timeout=PROBE_TIMEOUT)) as connection:
+    with contextlib.closing(verified_connection(server)) as connection:
         own = Tally()
         try:
-            exchanges = connection.request_many(HEALTH_PAGES)
+            with verified(server):
+                exchanges = connection.request_many(HEALTH_PAGES)
         except ProbeError as error:
             tally.record_failure(error, len(HEALTH_PAGES))
             return Check("health", False, f"{type(error).__name__}: {error}")
