@@ -15,8 +15,8 @@ one), ``start`` (the final response's HEADERS were sent, with the status) and
 ``CLOCK_MONOTONIC`` on Linux, so the test process can compare it with its own clock.
 
 The browser tests' site (``tests/support/apps/browser_asgi.py``) and the benchmarks'
-page server (``benchmarks/page_asgi.py``) wrap their applications in it; nothing in
-h2push depends on it.
+application (``benchmarks/asgi.py``) wrap their applications in it; nothing in h2push
+depends on it.
 """
 
 from __future__ import annotations

@@ -1,13 +1,16 @@
 """End to end: pushed and hinted static assets are served while a view works, sync or async.
 
-Hypercorn starts each promised request from inside the page request's ``send``, so
-its task copies the page's context variables, among them the ``ThreadSensitiveContext``
-Django's ``ASGIHandler`` entered for the page. Django's handler of the promised
-request then enters no context of its own, and all its thread-sensitive work
-(``request_started`` receivers, reading the file, closing the response) queues on the
-page's one sync thread. Under a sync view that thread sleeps, so the pushed responses
-used to end only with the view. h2push's static files handler
-(:mod:`h2push.server.staticfiles`) serves such requests in a context of their own.
+Hypercorn starts each promised request from inside the ``send`` that asked for the
+push, so its task copies the context variables of whoever called ``send``. Called from
+the page's application, that copy holds the ``ThreadSensitiveContext`` Django's
+``ASGIHandler`` entered for the page; Django's handler of the promised request then
+enters no context of its own, and all its thread-sensitive work (``request_started``
+receivers, the view or the file, closing the response) queues on the page's one sync
+thread, which sleeps under a sync view. So the pushed responses used to end only with
+the view. Two things keep them apart now: h2push's delivery sends the pushes from
+the context the request arrived with (:mod:`h2push.delivery.responder`), and its
+static files handler (:mod:`h2push.server.staticfiles`) serves a static request in a
+context of its own whatever it inherited.
 
 - A push-accepting client (:class:`h2push.probe.H2Connection`) has both pushed assets
   complete long before the page of a view that sleeps 1 s, sync or async.
@@ -16,9 +19,10 @@ used to end only with the view. h2push's static files handler
   starts from the connection's context, not the page's, so it did not wait before
   the fix either; the test keeps it so.)
 - A declared URL that is not a static file (``@push_url``) is answered by Django's
-  views, not by the static files handler: its pushed response still waits for a sync
-  view (expected to fail until the adapter sends pushes from the request's own
-  context, see the test).
+  views, with no help from the static files handler: its pushed response, from a
+  sync view, also completes long before the page of a sync view that sleeps, which
+  shows that the pushes leave from the context the request arrived with, not the
+  page's.
 - In process: the handler serves a static request that inherited a context whose
   thread is busy, with Django's answers: 200 and the file, 404, and 400 for a path
   that leaves the static folders (Django's own handler lets that escape as a 500),
