@@ -21,6 +21,8 @@ that a subprocess imports), never imported.
   Firefox, and one way to load a page and read its timing entries in either.
 - ``browser_recorder``: an ASGI wrapper that logs when the server saw each request.
 - ``caddy_stack``: Gunicorn behind Caddy, started from the files in ``deploy/``.
+- ``static_origin``: Caddy serving the static files on an origin of their own, as a
+  CDN would (CORS and timing headers, a JSON access log to count requests).
 - ``certificates``: TLS clients that verify a started server against the
   certificate it serves (the probe's ``cafile``, an ``ssl`` context), and a failed
   verification raised as an ``AssertionError`` no ``except`` takes for a refusal.

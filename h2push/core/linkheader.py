@@ -198,7 +198,9 @@ def _early_hint_values(
             if same_origin_path(link.url, scheme, host) is not None:
                 kept.setdefault(value, None)
             elif origin is not None and origin != own_origin:
-                kept.setdefault(preconnect_value(origin, "crossorigin" in link.params), None)
+                # A module script is fetched in CORS mode whatever its tag says.
+                cors = "crossorigin" in link.params or "modulepreload" in link.rels
+                kept.setdefault(preconnect_value(origin, cors), None)
                 if origin in asset_origins:
                     kept.setdefault(value, None)
         elif "preconnect" in link.rels:

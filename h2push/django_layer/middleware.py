@@ -114,7 +114,9 @@ def _merge_once(
         added.append(preload)
         origin = preload.origin
         if origin is not None and origin != own_origin:
-            preconnect = preconnect_value(origin, preload.crossorigin is not None)
+            # A module script is fetched in CORS mode whatever its tag says.
+            cors = preload.crossorigin is not None or preload.module
+            preconnect = preconnect_value(origin, cors)
             if preconnect not in values:
                 values.append(preconnect)
         values.append(preload.link_value())

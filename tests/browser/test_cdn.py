@@ -342,7 +342,8 @@ def links_of(fields: list[str]) -> list[tuple[str, Link]]:
 def assert_preloads(links: list[tuple[str, Link]], static: StaticOrigin, what: str) -> None:
     """``links`` preload exactly the four assets, on ``static``, each as its tag wants;
     besides them, two preconnects to ``static`` (without, then with ``crossorigin``),
-    the second before the font's preload."""
+    the second before the module script's and the font's preloads (both are fetched
+    in CORS mode, on a connection of their own)."""
     preloads = {link.url: link for _value, link in links if link.is_preload}
     expected = {static.url(path): spec for path, spec in EXPECTED_PRELOADS.items()}
     assert set(preloads) == set(expected), f"{what}: {links}"
@@ -355,8 +356,9 @@ def assert_preloads(links: list[tuple[str, Link]], static: StaticOrigin, what: s
     cors_preconnect = f"<{static.origin}>; rel=preconnect; crossorigin"
     assert preconnects == [f"<{static.origin}>; rel=preconnect", cors_preconnect], what
     values = [value for value, _link in links]
-    font_at = next(i for i, (_v, link) in enumerate(links) if link.url == static.url(FONT))
-    assert values.index(cors_preconnect) < font_at, f"{what}: {values}"
+    for cors_asset in (MODULE, FONT):
+        at = next(i for i, (_v, link) in enumerate(links) if link.url == static.url(cors_asset))
+        assert values.index(cors_preconnect) < at, f"{what}: {values}"
 
 
 def assert_what_the_server_sends(site: Site, static: StaticOrigin) -> None:

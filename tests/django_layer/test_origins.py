@@ -130,6 +130,15 @@ def test_a_103_carries_an_asset_origins_preloads_after_a_preconnect() -> None:
     )
 
 
+def test_a_cross_origin_module_script_gets_the_cors_preconnect() -> None:
+    values = ["<https://cdn.example/s/m.js>; rel=modulepreload"]
+    cdn = frozenset({"https://cdn.example"})
+    assert early_hint_values(values, "https", "shop.example", cdn) == (
+        "<https://cdn.example>; rel=preconnect; crossorigin",
+        values[0],
+    )
+
+
 @pytest.mark.parametrize(
     "value", ["https://cdn.example/static/", ["https://cdn.example/static/"], ["cdn.example"], [1]]
 )
