@@ -1,0 +1,1 @@
+"""Learning from browsers (``H2PUSH_FIELD``): report checks, samples, quorum."""
