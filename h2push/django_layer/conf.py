@@ -36,6 +36,11 @@ DEFAULTS: dict[str, Any] = {
     "H2PUSH_PUSH_BUDGET": 32,
     "H2PUSH_DEV_CERT_DIR": None,
     "H2PUSH_ASSET_ORIGINS": (),
+    "H2PUSH_FIELD": False,
+    "H2PUSH_FIELD_SAMPLE": 20,
+    "H2PUSH_FIELD_QUORUM": 5,
+    "H2PUSH_FIELD_HOLDOUT": 0.05,
+    "H2PUSH_FIELD_CLIENT_HEADER": None,
 }
 
 
@@ -141,6 +146,27 @@ class Settings:
     @property
     def H2PUSH_ASSET_ORIGINS(self) -> tuple[str, ...]:
         return tuple(_get("H2PUSH_ASSET_ORIGINS"))
+
+    @property
+    def H2PUSH_FIELD(self) -> bool:
+        return bool(_get("H2PUSH_FIELD"))
+
+    @property
+    def H2PUSH_FIELD_SAMPLE(self) -> int:
+        return int(_get("H2PUSH_FIELD_SAMPLE"))
+
+    @property
+    def H2PUSH_FIELD_QUORUM(self) -> int:
+        return int(_get("H2PUSH_FIELD_QUORUM"))
+
+    @property
+    def H2PUSH_FIELD_HOLDOUT(self) -> float:
+        return float(_get("H2PUSH_FIELD_HOLDOUT"))
+
+    @property
+    def H2PUSH_FIELD_CLIENT_HEADER(self) -> str | None:
+        header: str | None = _get("H2PUSH_FIELD_CLIENT_HEADER")
+        return header
 
     @property
     def H2PUSH_DEV_CERT_DIR(self) -> str | None:

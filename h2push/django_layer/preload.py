@@ -78,6 +78,9 @@ _CROSSORIGIN_VALUES = frozenset({"anonymous", "use-credentials"})
 _MIME_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*")
 
 
+# What a quoted Link parameter (imagesrcset, imagesizes) must not hold.
+_UNSAFE_IN_QUOTES = re.compile(r'[\x00-\x1f\x7f-\x9f"\\]')
+
 # C0 and C1 controls, space, DEL, and the characters that end or quote a Link target.
 _UNSAFE_IN_HEADER = re.compile(r'[\x00-\x20\x7f-\x9f<>"]')
 
@@ -133,7 +136,9 @@ class Preload:
     ``crossorigin`` defaults to ``"anonymous"`` where the destination needs CORS.
     ``nopush`` keeps the preload link but tells servers not to push it. ``type_``
     is the link's ``type`` (a font's ``font/woff2``, so a browser that cannot use it
-    skips it); ``module`` asks for a module script (``rel=modulepreload``).
+    skips it); ``module`` asks for a module script (``rel=modulepreload``). An image may carry
+    ``fetchpriority`` and the ``imagesrcset``/``imagesizes`` of the ``<img>`` that uses
+    it, so the browser preloads the candidate that tag will pick.
     """
 
     url: str
@@ -142,6 +147,9 @@ class Preload:
     nopush: bool = False
     type_: str | None = None
     module: bool = False
+    fetchpriority: str | None = None
+    imagesrcset: str | None = None
+    imagesizes: str | None = None
     _link_value: str = field(init=False, repr=False, compare=False, default="")
     _origin: str | None = field(init=False, repr=False, compare=False, default=None)
 
@@ -170,11 +178,26 @@ class Preload:
         object.__setattr__(self, "crossorigin", crossorigin)
         if self.type_ is not None and not _MIME_TYPE.fullmatch(self.type_):
             raise ValueError(f"type must be a MIME type such as 'font/woff2', not {self.type_!r}.")
+        self._check_image_hints()
         object.__setattr__(self, "_link_value", self._format_link_value())
         if parts.netloc:
             object.__setattr__(
                 self, "_origin", f"{parts.scheme or 'https'}://{parts.netloc}".lower()
             )
+
+    def _check_image_hints(self) -> None:
+        if self.fetchpriority not in (None, "high", "low", "auto"):
+            raise ValueError(
+                f"fetchpriority must be high, low or auto, not {self.fetchpriority!r}."
+            )
+        for name in ("imagesrcset", "imagesizes"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if self.as_ != "image" or not isinstance(value, str):
+                raise ValueError(f"{name} is for an image preload, as a string.")
+            if len(value) > MAX_URL_LENGTH or _UNSAFE_IN_QUOTES.search(value):
+                raise ValueError(f"{name} must be printable text without quotes: {value[:40]!r}.")
 
     def __hash__(self) -> int:
         # Preloads key h2push's per-route caches: the link value names every field
@@ -207,6 +230,12 @@ class Preload:
             value += f"; crossorigin={self.crossorigin}"
         if self.type_:
             value += f"; type={self.type_}"
+        if self.fetchpriority:
+            value += f"; fetchpriority={self.fetchpriority}"
+        if self.imagesrcset:
+            value += f'; imagesrcset="{self.imagesrcset}"'
+        if self.imagesizes:
+            value += f'; imagesizes="{self.imagesizes}"'
         if self.nopush:
             value += "; nopush"
         return value
@@ -246,6 +275,16 @@ def preload_from_link(value: str) -> Preload | None:
     # A bare ``crossorigin`` (or an empty value) means anonymous.
     crossorigin = (params["crossorigin"] or "anonymous") if "crossorigin" in params else None
     try:
+        if "imagesrcset" in params or "fetchpriority" in params:  # a field-learned image
+            return Preload(
+                link.url,
+                params.get("as") or "",
+                crossorigin,
+                "nopush" in params,
+                fetchpriority=params.get("fetchpriority"),
+                imagesrcset=params.get("imagesrcset"),
+                imagesizes=params.get("imagesizes"),
+            )
         return preload(
             link.url,
             params.get("as") or "",

@@ -165,6 +165,16 @@ LATER_SETTINGS = [
         [None, "/tmp/certs", "~/certs"],
         ["", 42, ["/tmp"], "certs"],
     ),
+    ("H2PUSH_FIELD", "h2push.E018", [True, False], ["on", 1, None]),
+    ("H2PUSH_FIELD_SAMPLE", "h2push.E019", [1, 20], [0, -1, True, "20", 2.5]),
+    ("H2PUSH_FIELD_QUORUM", "h2push.E020", [1, 5], [0, -1, False, "5"]),
+    ("H2PUSH_FIELD_HOLDOUT", "h2push.E021", [0, 0.05, 0.5], [1, 1.5, -0.1, True, "0.05", None]),
+    (
+        "H2PUSH_FIELD_CLIENT_HEADER",
+        "h2push.E022",
+        [None, "HTTP_X_FORWARDED_FOR", "HTTP_X_REAL_IP"],
+        ["X-Forwarded-For", "REMOTE_ADDR", "", 1],
+    ),
 ]
 
 
