@@ -29,6 +29,8 @@ is allowed, and no key may appear twice::
       "lcpMs": number | null,   # the LCP's startTime, ms
       "fcpMs": number | null,   # first-contentful-paint's startTime, ms
       "interim": bool,          # navigation entry's firstInterimResponseStart > 0
+      "imgs": [URL],      # the page's own image URLs, as the page's script was given
+                          # them (signed with the token), at most 32
       "hints": [          # one per URL the page was hinted, each URL once, at most 32
         {
           "url": URL,
@@ -94,7 +96,7 @@ _FINGERPRINT = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 _TOKEN = re.compile(rf"[A-Za-z0-9._-]{{1,{tokens.MAX_TOKEN_LENGTH}}}")
 _INITIATOR = re.compile(r"[a-z-]{0,32}")
 _SIZES = re.compile(r"[A-Za-z0-9 ().,:%*/+<>=-]{1,512}")
-_REPORT_KEYS = frozenset({"v", "route", "fp", "token", "vw", "lcp", "lcpMs", "fcpMs"})
+_REPORT_KEYS = frozenset({"v", "route", "fp", "token", "vw", "lcp", "lcpMs", "fcpMs", "imgs"})
 _REPORT_KEYS |= {"interim", "hints"}
 _LCP_KEYS = frozenset({"url", "img"})
 _LCP_OPTIONAL_KEYS = frozenset({"srcset", "sizes"})
@@ -123,6 +125,7 @@ class Report:
     fcp_ms: float | None
     had_early_hint: bool
     hints: tuple[HintUse, ...]
+    images: tuple[str, ...] = ()
 
     @property
     def group(self) -> ViewportGroup:
@@ -265,6 +268,7 @@ def _report(data: Any, own_origin: str, assets: frozenset[str]) -> Report:
         fcp_ms=_time(data["fcpMs"], "fcpMs"),
         had_early_hint=_bool(data["interim"], "interim"),
         hints=_hints(data["hints"], own_origin, assets),
+        images=_images(data["imgs"], own_origin, assets),
     )
 
 
@@ -341,6 +345,14 @@ def _hints(value: Any, own_origin: str, assets: frozenset[str]) -> tuple[HintUse
     if len({hint.url for hint in hints}) != len(hints):
         raise _refuse("hints: a URL twice")
     return hints
+
+
+def _images(value: Any, own_origin: str, assets: frozenset[str]) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise _refuse("imgs: not a list")
+    if len(value) > MAX_HINTS:
+        raise _refuse("imgs: more than 32")
+    return tuple(_url(item, "imgs", own_origin, assets) for item in value)
 
 
 def _hint(value: Any, own_origin: str, assets: frozenset[str]) -> HintUse:

@@ -25,6 +25,7 @@ def report(**changes: Any) -> dict[str, Any]:
         "lcpMs": 1234.5,
         "fcpMs": 800,
         "interim": True,
+        "imgs": [f"{OWN}/static/hero.jpg", "/media/banner.png"],
         "hints": [
             {
                 "url": f"{OWN}/static/site.css",

@@ -236,7 +236,9 @@ def test_wrong_types_and_values_are_refused(changes: dict[str, Any]) -> None:
     refused(report(**changes))
 
 
-@pytest.mark.parametrize("key", ["v", "route", "fp", "token", "vw", "lcp", "lcpMs", "interim"])
+@pytest.mark.parametrize(
+    "key", ["v", "route", "fp", "token", "vw", "lcp", "lcpMs", "interim", "imgs"]
+)
 def test_a_missing_key_is_refused(key: str) -> None:
     data = report()
     del data[key]
@@ -407,3 +409,24 @@ def test_a_wrong_srcset_or_sizes_is_refused(changes: dict[str, Any]) -> None:
 def test_a_background_image_has_no_srcset() -> None:
     refused(report(lcp={"url": "/static/bg.jpg", "img": False, "srcset": "/static/bg.jpg 1x"}))
     refused(report(lcp={"url": "/static/bg.jpg", "img": False, "sizes": "100vw"}))
+
+
+def test_the_pages_images_are_kept_as_paths() -> None:
+    taken = read(report())
+    assert isinstance(taken, Report)
+    assert taken.images == ("/static/hero.jpg", "/media/banner.png")
+
+
+@pytest.mark.parametrize(
+    "imgs",
+    [
+        "/static/hero.jpg",
+        ["https://evil.example/hero.jpg"],
+        ["/static/../secret.jpg"],
+        [f"/static/{n}.jpg" for n in range(33)],
+        [1],
+    ],
+    ids=["not-a-list", "another-origin", "dot-segments", "too-many", "not-a-string"],
+)
+def test_wrong_images_are_refused(imgs: Any) -> None:
+    assert "imgs" in refused(report(imgs=imgs))
