@@ -73,6 +73,7 @@ class Reason(StrEnum):
     NO_PUSH_EXTENSION = "no push: the server does not offer push"
     BROWSER = "no push: a browser (Sec-Fetch-*), and browsers refuse push"
     PUSH_OFF = "no push: H2PUSH_ENABLED is off"
+    HOLDOUT = "no 103: held out, to compare with (H2PUSH_FIELD_HOLDOUT)"
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,8 @@ from h2push.core.story import Fate, Reason, Source, Story
 from h2push.django_layer import learning, origins, registry
 from h2push.django_layer.checks import refuse_invalid_settings
 from h2push.django_layer.conf import conf
+from h2push.django_layer.field import handler as field_handler
+from h2push.django_layer.field import visit as field_visit
 from h2push.django_layer.preload import Preload
 from h2push.django_layer.visit import Visit, without_missing_files
 
@@ -170,6 +172,8 @@ class PreloadMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
         if self.is_async:
             return self.__acall__(request)
+        if field_handler.answers(request):
+            return field_handler.answer_report_sync(request)
         promises, token = registry.activate()
         try:
             response = self.get_response(request)
@@ -182,6 +186,8 @@ class PreloadMiddleware:
         return response
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        if field_handler.answers(request):
+            return await field_handler.answer_report(request)
         promises, token = registry.activate()
         try:
             response: HttpResponseBase = await self.get_response(request)  # type: ignore[misc]
@@ -199,6 +205,8 @@ class PreloadMiddleware:
         if visit.reads_store and visit.route is not None:
             learned = learning.read_in_process(visit.route)  # the default: nothing to await
             visit.read(learned if learned is not None else await learning.read(visit.route))
+        if conf.H2PUSH_FIELD and visit.route is not None:
+            visit.field = await field_visit.begin(request, visit.route, visit.own_origin)
         # The delivery layer offers the channel only where something can go out
         # early (a GET, with Early Hints on, on a server that can push or hint).
         send: SendEarlyLinks | None = getattr(request, "scope", {}).get(EARLY_LINKS_SCOPE_KEY)
@@ -213,6 +221,8 @@ class PreloadMiddleware:
         visit = request._h2push_visit = Visit.begin(request)  # type: ignore[attr-defined]
         if visit.reads_store and visit.route is not None:
             visit.read(learning.read_sync(visit.route))
+        if conf.H2PUSH_FIELD and visit.route is not None:
+            visit.field = field_visit.begin_sync(request, visit.route, visit.own_origin)
         send: SendEarlyLinksSync | None = request.META.get(EARLY_LINKS_SCOPE_KEY)
         values = _early_values(visit, view, send is not None)
         if send is not None and values:
@@ -237,9 +247,11 @@ class PreloadMiddleware:
         learned: tuple[Preload, ...] = ()
         if visit is not None and learnable:
             learned = visit.learned_preloads()  # a page's assets; not an error's or a redirect's
-        self.add_links(request, response, [*registered, *learned], visit)
+        added = self.add_links(request, response, [*registered, *learned], visit)
         if visit is None:
             return None, None
+        if visit.field is not None and visit.route is not None and learnable:
+            field_visit.finish(request, response, visit.route, visit.own_origin, visit.field, added)
         new_entry = visit.finish(response, registered, learnable)
         if visit.tells:
             stories.tell(visit.story)
@@ -251,11 +263,11 @@ class PreloadMiddleware:
         response: HttpResponseBase,
         preloads: list[Preload],
         visit: Visit | None = None,
-    ) -> None:
+    ) -> tuple[Preload, ...]:
         """Merge ``preloads`` into the response's ``Link`` header; those that made it
-        become its ``push_promises``."""
+        become its ``push_promises``, and are returned."""
         if not preloads:
-            return
+            return ()
         own_origin = visit.own_origin if visit is not None else None
         if own_origin is None and any(p.origin for p in preloads):
             own_origin = learning.request_origin(request)
@@ -266,10 +278,14 @@ class PreloadMiddleware:
         if merged.header:
             response.headers["Link"] = merged.header
         registry.set_response_promises(response, merged.added)
+        return merged.added
 
 
 def _early_values(visit: Visit, view: Callable[..., object], channel: bool) -> list[str]:
     """What goes out early, if anything: nothing for a route too fast to gain."""
+    if visit.field is not None and visit.field.holdout:
+        visit.note(Reason.HOLDOUT)
+        return []
     if not visit.worth_hinting:
         visit.note(Reason.FAST_VIEW)
         return []

@@ -21,6 +21,8 @@ from h2push.core.story import STORY_KEY, Fate, Reason, Source, Story
 from h2push.django_layer import discovery, learning, origins
 from h2push.django_layer.conf import conf, django_setting
 from h2push.django_layer.decorators import declared_preloads
+from h2push.django_layer.field import visit as field_visit
+from h2push.django_layer.field.visit import FieldVisit
 from h2push.django_layer.preload import Preload
 
 __all__ = ["Visit", "without_missing_files"]
@@ -40,6 +42,8 @@ class Visit:
     # The request's story if someone listens, and whether this layer tells it.
     story: Story | None = None
     tells: bool = False
+    # What field learning says of this request (H2PUSH_FIELD); None when it is off.
+    field: FieldVisit | None = None
 
     @classmethod
     def begin(cls, request: HttpRequest) -> Visit:
@@ -84,8 +88,11 @@ class Visit:
         """The ``Link`` values known before the view: declared first, then learned."""
         declared = [d.resolve() for d in declared_preloads(view)]
         values = list(dict.fromkeys(p.link_value() for p in declared))
-        if self.learned is not None:
-            values.extend(v for v in self.learned.agreed if v not in values)
+        agreed = self.learned.agreed if self.learned is not None else ()
+        if self.field is not None:
+            values = field_visit.early_values(self.field, values, agreed)
+        else:
+            values.extend(v for v in agreed if v not in values)
         if self.story is not None:
             self._tell_early(declared, values)
         trusted = origins.trusted_values(tuple(values), self.own_origin)
@@ -104,7 +111,10 @@ class Visit:
     def learned_preloads(self) -> tuple[Preload, ...]:
         """The route's agreed links, for the final ``Link`` header too (a CDN that
         makes its 103s from it benefits as well)."""
-        return () if self.learned is None else self.learned.preloads()
+        learned = () if self.learned is None else self.learned.preloads()
+        if self.field is not None:
+            return tuple(field_visit.learned_preloads(self.field, learned))
+        return learned
 
     def finish(
         self, response: HttpResponseBase, registered: Iterable[Preload], learnable: bool

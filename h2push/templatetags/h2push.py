@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from django import template
 from django.templatetags.static import static
+from django.utils.safestring import mark_safe
 
 from h2push.django_layer import registry
+from h2push.django_layer.field.page import MARKER
 from h2push.django_layer.preload import header_safe, preload
 
 register = template.Library()
@@ -37,3 +39,10 @@ def push_url_tag(
     url: str, as_: str = "", crossorigin: str | None = None, nopush: bool = False
 ) -> str:
     return _register(str(url), as_, crossorigin, nopush)
+
+
+@register.simple_tag(name="h2push_field")
+def h2push_field_tag() -> str:
+    """Where the field report script goes (``H2PUSH_FIELD``): by default before
+    ``</body>``; a page that wants it elsewhere puts this tag there."""
+    return mark_safe(MARKER)  # a fixed HTML comment, never user input
