@@ -95,6 +95,8 @@ def _without_lcp(sample: Sample) -> Sample:
 def _refused(refusal: beacon.Refusal) -> HttpResponse:
     logger.debug("Field report refused (%d): %s.", refusal.status, refusal.reason)
     response = HttpResponse(status=refusal.status)
+    # Django logs every 4xx as a WARNING; a refused report is worth one DEBUG line.
+    response._has_been_logged = True  # type: ignore[attr-defined]
     if refusal.status == 405:
         response["Allow"] = "POST"
     return response
