@@ -119,6 +119,7 @@ def story_stats(story: Story, answered_ms: float, *, sent: bool = False) -> dict
         "path": story.path,
         "links": links,
         "reasons": [str(reason) for reason in story.reasons],
+        "field": story.field,
         "hint_ms": hint_ms,
         "view_ms": view,
         "answered_ms": answered_ms,

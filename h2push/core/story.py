@@ -43,6 +43,7 @@ class Source(StrEnum):
     LEARNED = "learned"  # what the route's pages agreed on
     DISCOVERED = "discovered"  # found in this page's HTML
     VIEW = "view header"  # the view's own Link header
+    FIELD = "field"  # the LCP image the route's visitors reported (H2PUSH_FIELD)
 
 
 class Fate(StrEnum):
@@ -58,6 +59,8 @@ class Fate(StrEnum):
     OVER_CAP = "left out: over H2PUSH_MAX_PRELOADS"
     TOO_LONG = "left out: URL over 2,048 characters"
     MISSING_FILE = "left out: no static file has that name"
+    UNUSED = "left out: the route's visitors never used it (field)"
+    DECLARED_UNUSED = "kept (declared), though the route's visitors never used it (field)"
 
 
 class Reason(StrEnum):
@@ -96,6 +99,8 @@ class Story:
     hint_at: float | None = None
     view_started: float | None = None
     view_ended: float | None = None
+    # What field learning knows of the route (H2PUSH_FIELD), in a few words.
+    field: str | None = None
 
     def link(self, url: str, source: Source) -> None:
         if not any(e.url == url and e.source is not None for e in self.events):
@@ -140,8 +145,11 @@ class Story:
         # own (unless H2PUSH_LEARN_CACHE is shared): the pid says whose memory
         # answered. Read now, not at import: a preforking server forks after that.
         request = f"{self.method} {self.path} (pid {os.getpid()})"
-        return f"{request}: {timing}{view}{'; '.join(links) or 'no links'}" + (
-            f" | {'; '.join(self.reasons)}" if self.reasons else ""
+        field = f" | field: {self.field}" if self.field else ""
+        return (
+            f"{request}: {timing}{view}{'; '.join(links) or 'no links'}"
+            + (f" | {'; '.join(self.reasons)}" if self.reasons else "")
+            + field
         )
 
     def _view_times(self) -> str:

@@ -283,6 +283,7 @@ class PreloadMiddleware:
 
 def _early_values(visit: Visit, view: Callable[..., object], channel: bool) -> list[str]:
     """What goes out early, if anything: nothing for a route too fast to gain."""
+    visit.tell_field(view)
     if visit.field is not None and visit.field.holdout:
         visit.note(Reason.HOLDOUT)
         return []

@@ -98,6 +98,12 @@ class Visit:
         trusted = origins.trusted_values(tuple(values), self.own_origin)
         return list(trusted[: conf.H2PUSH_MAX_PRELOADS])
 
+    def tell_field(self, view: Callable[..., object]) -> None:
+        """Record what the field did to this page's links, if it is on."""
+        if self.field is not None and self.story is not None:
+            declared = [d.resolve().url for d in declared_preloads(view)]
+            field_visit.tell(self.story, self.field, declared)
+
     def _tell_early(self, declared: list[Preload], values: list[str]) -> None:
         assert self.story is not None
         for preload in declared:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
 from h2push.core.linkheader import parse_link
+from h2push.core.story import Fate, Source, Story
 from h2push.django_layer.conf import conf
 from h2push.django_layer.field import hints as field_hints
 from h2push.django_layer.field import samples as field_samples
@@ -21,7 +22,16 @@ from h2push.django_layer.field.hints import NOTHING, FieldHints
 from h2push.django_layer.field.page import insert_script, wants_report
 from h2push.django_layer.preload import Preload
 
-__all__ = ["FieldVisit", "begin", "begin_sync", "early_values", "finish", "learned_preloads"]
+__all__ = [
+    "FieldVisit",
+    "begin",
+    "begin_sync",
+    "describe",
+    "early_values",
+    "finish",
+    "learned_preloads",
+    "tell",
+]
 
 
 @dataclass(slots=True)
@@ -39,6 +49,31 @@ def _start(request: HttpRequest, found: FieldHints, counts: field_samples.Counts
     asks = request.method == "GET" and wants_report(counts)
     holdout = _navigation(request) and random.random() < conf.H2PUSH_FIELD_HOLDOUT
     return FieldVisit(found, asks, holdout)
+
+
+def describe(field: FieldVisit) -> str:
+    """The field's state for the story line and the toolbar panel."""
+    found = field.hints
+    words = [f"{found.samples} visitor{'' if found.samples == 1 else 's'} agree"]
+    words.append(f"LCP {found.lcp.url}" if found.lcp is not None else "no LCP image")
+    if found.unused:
+        words.append(f"{len(found.unused)} unused")
+    if found.single_client:
+        words.append("every sample from one address (H2PUSH_FIELD_CLIENT_HEADER?)")
+    if field.asks:
+        words.append("this page reports")
+    return ", ".join(words)
+
+
+def tell(story: Story | None, field: FieldVisit, declared: Sequence[str]) -> None:
+    """Record in the story what the field did to this page's links."""
+    if story is None:
+        return
+    story.field = describe(field)
+    if field.hints.lcp is not None:
+        story.link(field.hints.lcp.url, Source.FIELD)
+    for url in field.hints.unused:
+        story.fate(url, Fate.DECLARED_UNUSED if url in declared else Fate.UNUSED)
 
 
 async def begin(request: HttpRequest, route: str, own_origin: str) -> FieldVisit:
