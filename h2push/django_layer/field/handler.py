@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse
 
 from h2push.django_layer import learning
 from h2push.django_layer.conf import conf
-from h2push.django_layer.field import beacon, clients, hints
+from h2push.django_layer.field import beacon, clients, hints, once
 from h2push.django_layer.field import samples as field_samples
 from h2push.django_layer.field import token as tokens
 from h2push.django_layer.field.page import FIELD_PATH, signed_fingerprint
@@ -28,13 +28,15 @@ __all__ = ["answer_report", "answer_report_sync", "answers"]
 
 logger = logging.getLogger("h2push")
 
-_limiter = clients.OncePerWindow()
+_FLOOD = beacon.Refusal(429, "one sample per client and route an hour")
 
 
 def answer_report_sync(request: HttpRequest) -> HttpResponse:
     taken = _checked(request)
     if isinstance(taken, HttpResponse):
         return taken
+    if not once.first_of_window_sync(taken.route, taken.client, tokens.window_of()):
+        return _refused(_FLOOD)
     if field_samples.add_sample_sync(taken) is not None:
         hints.forget_route(taken.route)
     return HttpResponse(status=204)
@@ -44,6 +46,8 @@ async def answer_report(request: HttpRequest) -> HttpResponse:
     taken = _checked(request)
     if isinstance(taken, HttpResponse):
         return taken
+    if not await once.first_of_window(taken.route, taken.client, tokens.window_of()):
+        return _refused(_FLOOD)
     if await field_samples.add_sample(taken) is not None:
         hints.forget_route(taken.route)
     return HttpResponse(status=204)
@@ -71,10 +75,7 @@ def _checked(request: HttpRequest) -> Sample | HttpResponse:
     if claims is None:
         return _refused(beacon.Refusal(403, "no valid token for the route"))
     address = clients.client_address(request.META, conf.H2PUSH_FIELD_CLIENT_HEADER)
-    client = clients.client_key(address)
-    if not _limiter.allow(read.route, client, tokens.window_of()):
-        return _refused(beacon.Refusal(429, "one sample per client and route an hour"))
-    sample = read.sample(client, claims.holdout)
+    sample = read.sample(clients.client_key(address), claims.holdout)
     if sample.lcp is not None and sample.lcp.url not in read.images:
         # An LCP the page's own HTML did not name is not learned; the timings are.
         sample = _without_lcp(sample)

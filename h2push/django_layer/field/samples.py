@@ -64,6 +64,8 @@ __all__ = [
     "Window",
     "add_sample",
     "add_sample_sync",
+    "bounded",
+    "bounded_sync",
     "counts_key",
     "field_store",
     "get_samples",
@@ -264,7 +266,9 @@ def _failed(store: CacheSamples, error: Exception) -> None:
     )
 
 
-def _run_sync(call: Callable[[FieldStore], T], fallback: T) -> T:
+def bounded_sync(call: Callable[[FieldStore], T], fallback: T) -> T:
+    """``call`` on the field store, bounded by the learned store's deadline; ``fallback``
+    if the store fails, hangs or is late (warned about once)."""
     store = field_store()
     if isinstance(store, MemorySamples):
         return call(store)  # nothing to wait for
@@ -277,7 +281,8 @@ def _run_sync(call: Callable[[FieldStore], T], fallback: T) -> T:
         return fallback
 
 
-async def _run(call: Callable[[FieldStore], T], fallback: T) -> T:
+async def bounded(call: Callable[[FieldStore], T], fallback: T) -> T:
+    """:func:`bounded_sync` for async code: the event loop never waits on the store."""
     store = field_store()
     if isinstance(store, MemorySamples):
         return call(store)
@@ -310,12 +315,12 @@ def _added(window: Window | None, sample: Sample) -> Window | None:
 def add_sample_sync(sample: Sample) -> Window | None:
     """Keep ``sample`` (a checked report) in its route and group's window; the window
     after it, or ``None`` if the store failed or was late."""
-    return _added(_run_sync(lambda store: store.add(sample), None), sample)
+    return _added(bounded_sync(lambda store: store.add(sample), None), sample)
 
 
 async def add_sample(sample: Sample) -> Window | None:
     """:func:`add_sample_sync` for async code (ASGI)."""
-    return _added(await _run(lambda store: store.add(sample), None), sample)
+    return _added(await bounded(lambda store: store.add(sample), None), sample)
 
 
 def _one(route: str, group: ViewportGroup) -> Callable[[FieldStore], tuple[Sample, ...]]:
@@ -330,11 +335,11 @@ def _one(route: str, group: ViewportGroup) -> Callable[[FieldStore], tuple[Sampl
 def get_samples_sync(route: str, group: ViewportGroup) -> tuple[Sample, ...]:
     """The route's last samples in ``group``, regular visits then holdout visits;
     none if the store failed or was late."""
-    return _run_sync(_one(route, group), ())
+    return bounded_sync(_one(route, group), ())
 
 
 async def get_samples(route: str, group: ViewportGroup) -> tuple[Sample, ...]:
-    return await _run(_one(route, group), ())
+    return await bounded(_one(route, group), ())
 
 
 _NO_WINDOWS = (Window(),) * len(_GROUPS)
@@ -342,11 +347,11 @@ _NO_WINDOWS = (Window(),) * len(_GROUPS)
 
 def get_windows_sync(route: str) -> tuple[Window, ...]:
     """The route's windows, one per viewport group, in one call to the store."""
-    return _run_sync(lambda store: store.windows(route), _NO_WINDOWS)
+    return bounded_sync(lambda store: store.windows(route), _NO_WINDOWS)
 
 
 async def get_windows(route: str) -> tuple[Window, ...]:
-    return await _run(lambda store: store.windows(route), _NO_WINDOWS)
+    return await bounded(lambda store: store.windows(route), _NO_WINDOWS)
 
 
 def _remembered_counts(route: str) -> Counts | None:
@@ -362,11 +367,11 @@ def sample_counts_sync(route: str) -> Counts:
     known = _remembered_counts(route)
     if known is not None:
         return known
-    return _run_sync(lambda store: store.counts(route), NO_COUNTS)
+    return bounded_sync(lambda store: store.counts(route), NO_COUNTS)
 
 
 async def sample_counts(route: str) -> Counts:
     known = _remembered_counts(route)
     if known is not None:
         return known
-    return await _run(lambda store: store.counts(route), NO_COUNTS)
+    return await bounded(lambda store: store.counts(route), NO_COUNTS)
