@@ -47,9 +47,24 @@
     return {
       url: url,
       img: isImage,
-      srcset: isImage ? element.getAttribute("srcset") : null,
-      sizes: isImage ? element.getAttribute("sizes") : null,
+      srcset: isImage ? resolvedSrcset(element.getAttribute("srcset")) : null,
+      sizes: isImage ? element.getAttribute("sizes") || null : null,
     };
+  }
+
+  // Each srcset candidate's URL resolved as the report needs it; any candidate of
+  // another origin drops the srcset (the report would be refused whole).
+  function resolvedSrcset(srcset) {
+    if (!srcset) return null;
+    var parts = srcset.split(/,\s+/);
+    var resolved = [];
+    for (var i = 0; i < parts.length; i++) {
+      var words = parts[i].trim().split(/\s+/);
+      var url = siteUrl(words[0]);
+      if (!url) return null;
+      resolved.push(words.length > 1 ? url + " " + words[1] : url);
+    }
+    return resolved.join(", ") || null;
   }
 
   function referenced(url) {
