@@ -250,9 +250,10 @@ class PreloadMiddleware:
         added = self.add_links(request, response, [*registered, *learned], visit)
         if visit is None:
             return None, None
+        new_entry = visit.finish(response, registered, learnable)
+        # After discovery read the page: the script is not one of the page's assets.
         if visit.field is not None and visit.route is not None and learnable:
             field_visit.finish(request, response, visit.route, visit.own_origin, visit.field, added)
-        new_entry = visit.finish(response, registered, learnable)
         if visit.tells:
             stories.tell(visit.story)
         return visit.route, new_entry
@@ -284,15 +285,15 @@ class PreloadMiddleware:
 def _early_values(visit: Visit, view: Callable[..., object], channel: bool) -> list[str]:
     """What goes out early, if anything: nothing for a route too fast to gain."""
     visit.tell_field(view)
-    if visit.field is not None and visit.field.holdout:
-        visit.note(Reason.HOLDOUT)
-        return []
     if not visit.worth_hinting:
         visit.note(Reason.FAST_VIEW)
         return []
     values = visit.early_values(view)
     if not channel:
         visit.note(Reason.NO_EARLY_CHANNEL)
+    elif values and visit.field is not None and field_visit.hold_out(visit.field):
+        visit.note(Reason.HOLDOUT)
+        return []
     return values
 
 

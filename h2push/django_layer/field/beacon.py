@@ -18,7 +18,7 @@ is allowed, and no key may appear twice::
       "token": str,       # the page's token, as issued: 1-64 of [A-Za-z0-9._-]
       "vw": int,          # the viewport's width in CSS px, 1-20000
       "lcp": null | {     # the Largest Contentful Paint element's resource; null if none
-        "url": URL,       # the LCP entry's url
+        "url": URL,       # an <img>'s src attribute; a background's LCP entry url
         "img": bool,      # an <img>; false for a CSS background image
         "srcset": str,    # optional (or null), an <img>'s only: its srcset, each URL
                           # resolved (absolute or site-relative), at most 16 candidates,
@@ -108,7 +108,7 @@ class Refusal:
     """Why a request or a report was not taken: its HTTP status, and a short reason
     (fixed words and at most a key's name, never what the client sent)."""
 
-    status: int  # 400, 403, 405, 413 or 415
+    status: int  # 400, 403, 405, 413, 415, or 429 (the handler's one sample an hour)
     reason: str
 
 

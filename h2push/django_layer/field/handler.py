@@ -22,7 +22,7 @@ from h2push.django_layer.field import beacon, clients, hints, once
 from h2push.django_layer.field import samples as field_samples
 from h2push.django_layer.field import token as tokens
 from h2push.django_layer.field.page import FIELD_PATH, signed_fingerprint
-from h2push.django_layer.field.sample import Sample
+from h2push.django_layer.field.sample import LcpElement, Sample
 
 __all__ = ["answer_report", "answer_report_sync", "answers"]
 
@@ -76,10 +76,18 @@ def _checked(request: HttpRequest) -> Sample | HttpResponse:
         return _refused(beacon.Refusal(403, "no valid token for the route"))
     address = clients.client_address(request.META, conf.H2PUSH_FIELD_CLIENT_HEADER)
     sample = read.sample(clients.client_key(address), claims.holdout)
-    if sample.lcp is not None and sample.lcp.url not in read.images:
+    if sample.lcp is not None and not _named_by_page(sample.lcp, read.images):
         # An LCP the page's own HTML did not name is not learned; the timings are.
         sample = _without_lcp(sample)
     return sample
+
+
+def _named_by_page(lcp: LcpElement, images: tuple[str, ...]) -> bool:
+    """Whether the LCP's URL and every URL of its srcset are among the page's own
+    images (signed with its token): a report may not make visitors fetch anything
+    else."""
+    candidates = [c.split()[0] for c in (lcp.srcset or "").split(",") if c.split()]
+    return lcp.url in images and all(url in images for url in candidates)
 
 
 def _declared_length(request: HttpRequest) -> int:

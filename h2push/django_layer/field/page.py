@@ -90,10 +90,16 @@ def _media_url() -> str:
 
 
 def _image_urls(tree: LexborHTMLParser) -> Iterable[str]:
-    for node in tree.css("img[src], link[rel=preload][as=image][href]"):
+    # Every URL an <img> may load: its src and its srcset candidates, so a report's
+    # srcset can name only what the page had.
+    for node in tree.css("img[src], img[srcset], link[rel=preload][as=image][href]"):
         value = node.attributes.get("src") or node.attributes.get("href")
         if value:
             yield value.strip()
+        for candidate in (node.attributes.get("srcset") or "").split(","):
+            words = candidate.split()
+            if words:
+                yield words[0]
 
 
 def _under(url: str, prefixes: tuple[str, ...], own_origin: str) -> bool:
@@ -121,6 +127,8 @@ def insert_script(
         if at < 0:
             return False
     images = page_images(content, own_origin)
+    # As a report will name them: site-relative on the page's own origin.
+    hinted = [u for u in (checked_url(url, own_origin, asset_origins())[0] for url in hinted) if u]
     page = hashlib.blake2b(content, digest_size=12).hexdigest()
     config = {
         "u": request.META.get("SCRIPT_NAME", "").rstrip("/") + FIELD_PATH,
@@ -140,8 +148,10 @@ def insert_script(
 
 
 def _script_tag(request: HttpRequest, config: str) -> str:
-    nonce = getattr(request, "csp_nonce", None)
-    nonce_attribute = f' nonce="{escape(str(nonce))}"' if nonce else ""
+    # django-csp's request.csp_nonce, or Django's own (6.0 and later); reading a
+    # lazy nonce makes the policy name it.
+    nonce = getattr(request, "csp_nonce", None) or getattr(request, "_csp_nonce", None)
+    nonce_attribute = f' nonce="{escape(str(nonce))}"' if nonce is not None else ""
     return (
         f'<script src="{escape(static("h2push/field.js"))}" defer{nonce_attribute} '
         f'data-h2push-field="{escape(config)}"></script>'

@@ -29,6 +29,7 @@ __all__ = [
     "describe",
     "early_values",
     "finish",
+    "hold_out",
     "learned_preloads",
     "tell",
 ]
@@ -39,6 +40,7 @@ class FieldVisit:
     hints: FieldHints = NOTHING
     asks: bool = False  # the page carries the report script
     holdout: bool = False  # the page goes without its 103, for comparison
+    navigation: bool = False  # a top-level navigation, the only kind held out
 
 
 def _navigation(request: HttpRequest) -> bool:
@@ -47,14 +49,21 @@ def _navigation(request: HttpRequest) -> bool:
 
 def _start(request: HttpRequest, found: FieldHints, counts: field_samples.Counts) -> FieldVisit:
     asks = request.method == "GET" and wants_report(counts)
-    holdout = _navigation(request) and random.random() < conf.H2PUSH_FIELD_HOLDOUT
-    return FieldVisit(found, asks, holdout)
+    return FieldVisit(found, asks, navigation=_navigation(request))
+
+
+def hold_out(field: FieldVisit) -> bool:
+    """Whether this navigation, whose 103 is about to go out, goes without it for
+    comparison; a held-out page always reports, or the comparison would starve."""
+    if field.navigation and random.random() < conf.H2PUSH_FIELD_HOLDOUT:
+        field.holdout = field.asks = True
+    return field.holdout
 
 
 def describe(field: FieldVisit) -> str:
     """The field's state for the story line and the toolbar panel."""
     found = field.hints
-    words = [f"{found.samples} visitor{'' if found.samples == 1 else 's'} agree"]
+    words = [f"{found.samples} visitor{'' if found.samples == 1 else 's'} reported"]
     words.append(f"LCP {found.lcp.url}" if found.lcp is not None else "no LCP image")
     if found.unused:
         words.append(f"{len(found.unused)} unused")

@@ -56,7 +56,7 @@
   // another origin drops the srcset (the report would be refused whole).
   function resolvedSrcset(srcset) {
     if (!srcset) return null;
-    var parts = srcset.split(/,\s+/);
+    var parts = srcset.split(/\s*,\s*/);
     var resolved = [];
     for (var i = 0; i < parts.length; i++) {
       var words = parts[i].trim().split(/\s+/);
@@ -113,7 +113,7 @@
     return {
       url: url,
       used: isFont ? fontUsed(url) : referenced(url),
-      initiator: entry ? entry.initiatorType : "none",
+      initiator: entry ? entry.initiatorType : "",
       end: entry ? Math.round(entry.responseEnd) : null,
     };
   }
