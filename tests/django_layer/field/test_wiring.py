@@ -30,6 +30,7 @@ from h2push.core.story import Reason
 from h2push.django_layer.field import once
 from h2push.django_layer.field import samples as field_samples
 from h2push.django_layer.field import token as tokens
+from h2push.django_layer.field.encoding import MAX_SAMPLES
 from h2push.django_layer.field.page import FIELD_PATH, signed_fingerprint
 from h2push.testing import H2TestClient
 from tests.support import failing_caches
@@ -268,6 +269,17 @@ def test_the_script_goes_before_the_end_of_the_body(field_on: None) -> None:
     # The same page under ASGI.
     response = H2TestClient().get(HERO_PATH)
     assert config_of(response.content)["r"] == HERO_ROUTE
+
+
+def test_the_report_script_is_never_one_of_the_pages_hints(field_on: None) -> None:
+    """h2push put it there: discovery must not take it for an asset of the page."""
+    client = Client()
+    teach(client, HERO_PATH)
+    response = page(client, HERO_PATH)
+    assert "</static/css/discovery.css>; rel=preload; as=style" in links(response)
+    assert SCRIPT_SRC not in " ".join(links(response))
+    assert SCRIPT_SRC not in config_of(response.content)["h"]
+    assert SCRIPT_SRC not in str(early_hints(HERO_PATH))
 
 
 def test_the_template_tag_places_the_script(field_on: None) -> None:
@@ -525,21 +537,37 @@ def test_the_refusal_cases_would_have_completed_the_quorum_if_taken(field_on: No
     assert HERO_LINK in links(page(client, HERO_PATH))
 
 
-def test_an_lcp_image_the_page_did_not_name_is_never_learned(field_on: None) -> None:
-    """The page's images are signed with its token: a report cannot add one. A named
-    LCP outside them (an image a script added) keeps its timings, never its URL."""
+STRANGER = "/static/img/elsewhere.png"
+
+
+@pytest.mark.parametrize(
+    ("path", "element"),
+    [
+        (HERO_PATH, {"lcp": STRANGER}),
+        ("/field/hero-srcset/", {"srcset": f"{HERO} 640w, {STRANGER} 1280w", "sizes": SIZES}),
+    ],
+    ids=["src", "srcset-candidate"],
+)
+def test_an_lcp_image_the_page_did_not_name_is_never_learned(
+    field_on: None, path: str, element: dict[str, Any]
+) -> None:
+    """The page's images (each ``<img>``'s src and srcset candidates) are signed with
+    its token: a report cannot add one. An LCP naming another image (one a script
+    added) keeps its timings, never its URLs."""
     client = Client()
-    stranger = "/static/img/elsewhere.png"
+    route = f"testserver {path.lstrip('/')}"
     for number in range(1, QUORUM + 2):
-        config = config_of(page(client, HERO_PATH, reporter(number)).content)
-        assert stranger not in config["i"]
-        response = send(client, report(config, lcp=stranger), reporter(number))
+        config = config_of(page(client, path, reporter(number)).content)
+        assert STRANGER not in config["i"]
+        response = send(client, report(config, **element), reporter(number))
         assert response.status_code == 204
-    [desktop] = [g for g in field_command()["groups"] if g["route"] == HERO_ROUTE]
+    [desktop] = [g for g in field_command()["groups"] if g["route"] == route]
     assert desktop["samples"] == QUORUM + 1
     assert desktop["lcp_element"] is None
-    assert stranger not in " ".join(links(page(client, HERO_PATH)))
-    assert stranger not in str(early_hints(HERO_PATH))
+    final = " ".join(links(page(client, path)))
+    assert STRANGER not in final
+    assert HERO not in final
+    assert STRANGER not in str(early_hints(path))
 
 
 def test_a_flood_from_one_client_adds_one_sample(
@@ -686,3 +714,36 @@ def test_a_held_out_navigation_gets_no_103_and_its_token_says_so(
     assert "</static/css/discovery.css>; rel=preload; as=style" in split_links(
         response.header("link") or ""
     )
+
+
+def test_only_a_navigation_about_to_get_a_103_is_held_out(
+    field_on: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A route with nothing to hint early has no 103 to hold back: its navigations
+    are never counted as held out."""
+    with override_settings(H2PUSH_FIELD_HOLDOUT=0.999999):
+        h2 = H2TestClient()
+        caplog.set_level(logging.DEBUG, logger="h2push")
+        response = h2.get(HERO_PATH, headers=NAVIGATION)  # nothing learned yet
+    assert response.status == 200
+    assert h2.early_hints == []
+    config = config_of(response.content)
+    assert config["t"].split(".")[1] == "0"
+    [line] = _story_lines(caplog)
+    assert Reason.HOLDOUT.value not in line
+
+
+def test_a_held_out_page_reports_even_once_the_route_asks_few_visitors(field_on: None) -> None:
+    with override_settings(H2PUSH_FIELD_HOLDOUT=0.999999, H2PUSH_FIELD_SAMPLE=10**9):
+        client = Client()
+        teach(client, HERO_PATH)
+        # A full window of samples: from now on one visitor in H2PUSH_FIELD_SAMPLE is
+        # asked, which here is as good as none.
+        for number in range(1, MAX_SAMPLES + 1):
+            visit_and_report(client, HERO_PATH, reporter(number), lcp=None)
+        assert script_tags(page(client, HERO_PATH).content) == []
+        h2 = H2TestClient()
+        response = h2.get(HERO_PATH, headers=NAVIGATION)
+    assert response.status == 200
+    assert h2.early_hints == []
+    assert config_of(response.content)["t"].split(".")[1] == "1"
