@@ -67,7 +67,10 @@ def _checked(request: HttpRequest) -> Sample | HttpResponse:
         refusal = beacon.Refusal(413, "body over the size bound")
     if refusal is not None:
         return _refused(refusal)
-    read = beacon.read_report(request.body, request.content_type, own_origin)
+    # One byte past the bound tells a body too long: one sent without Content-Length
+    # (HTTP/2, chunked HTTP/1.1) is not read whole into memory.
+    body = request.read(beacon.MAX_BODY_BYTES + 1)
+    read = beacon.read_report(body, request.content_type, own_origin)
     if isinstance(read, beacon.Refusal):
         return _refused(read)
     signed = signed_fingerprint(read.fingerprint, read.images, [h.url for h in read.hints])
