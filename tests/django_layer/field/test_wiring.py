@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.test import Client, override_settings
 from selectolax.lexbor import LexborHTMLParser
 
@@ -30,6 +30,7 @@ from h2push.core.story import Reason
 from h2push.django_layer.field import once
 from h2push.django_layer.field import samples as field_samples
 from h2push.django_layer.field import token as tokens
+from h2push.django_layer.field.beacon import MAX_BODY_BYTES
 from h2push.django_layer.field.encoding import MAX_SAMPLES
 from h2push.django_layer.field.page import FIELD_PATH, signed_fingerprint
 from h2push.testing import H2TestClient
@@ -524,6 +525,27 @@ def test_a_refused_report_changes_nothing(
     assert command_samples() == QUORUM - 1
     assert links(page(client, HERO_PATH)) == hints_before
     assert HERO not in str(early_hints(HERO_PATH))
+
+
+def test_a_body_without_content_length_is_read_no_further_than_the_bound(
+    field_on: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HTTP/2 (and chunked HTTP/1.1) may send a body without Content-Length: h2push
+    reads one byte past 16 KB of it to know it is too long, not the whole body."""
+    read: list[int] = []
+    real_read = HttpRequest.read
+
+    def counting_read(self: HttpRequest, *args: Any, **kwargs: Any) -> bytes:
+        data: bytes = real_read(self, *args, **kwargs)
+        read.append(len(data))
+        return data
+
+    h2 = H2TestClient()
+    monkeypatch.setattr(HttpRequest, "read", counting_read)
+    headers = {"origin": "https://testserver", "content-type": "text/plain"}
+    response = h2.post(FIELD_PATH, b" " * (1024 * 1024), headers=headers)
+    assert response.status == 413
+    assert sum(read) <= MAX_BODY_BYTES + 1
 
 
 def test_the_refusal_cases_would_have_completed_the_quorum_if_taken(field_on: None) -> None:
