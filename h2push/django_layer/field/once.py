@@ -12,6 +12,7 @@ import hashlib
 
 from django.core.cache import caches
 
+from h2push.core import caches as memory
 from h2push.django_layer.field.clients import OncePerWindow
 from h2push.django_layer.field.samples import CacheSamples, FieldStore, bounded, bounded_sync
 from h2push.django_layer.field.token import WINDOW_SECONDS
@@ -19,6 +20,7 @@ from h2push.django_layer.field.token import WINDOW_SECONDS
 __all__ = ["first_of_window", "first_of_window_sync"]
 
 _in_process = OncePerWindow()
+memory.on_forget(_in_process.clear)
 
 
 def _first(store: FieldStore, route: str, client: str, window: int) -> bool:
