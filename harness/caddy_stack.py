@@ -108,14 +108,22 @@ def require_caddy() -> None:
 
 
 def start_stack(
-    workdir: Path, certfile: Path, keyfile: Path, *, worker: Worker = WSGI_WORKER
+    workdir: Path,
+    certfile: Path,
+    keyfile: Path,
+    *,
+    worker: Worker = WSGI_WORKER,
+    settings: str = SETTINGS,
+    env: Mapping[str, str] | None = None,
 ) -> CaddyStack:
     """Collect the static files, start Gunicorn, then Caddy in front of it; return once
-    both accept connections."""
+    both accept connections. ``settings`` names the site's settings module (one that
+    reads ``H2PUSH_TEST_STATIC_ROOT`` as :data:`SETTINGS` does) and ``env`` adds to
+    the environment of Gunicorn and ``collectstatic``."""
     require_caddy()
     home = workdir / "home"
-    static_root = collect_static(workdir / "static", home)
-    gunicorn = _start_gunicorn(workdir, home, static_root, worker)
+    static_root = collect_static(workdir / "static", home, settings, env)
+    gunicorn = _start_gunicorn(workdir, home, static_root, worker, settings, env)
     try:
         caddy = _start_caddy(workdir, home, static_root, gunicorn.port, certfile, keyfile)
     except BaseException:
@@ -153,12 +161,17 @@ def _wait_for_django(stack: CaddyStack, timeout: float = START_TIMEOUT) -> None:
         time.sleep(0.1)
 
 
-def collect_static(static_root: Path, home: Path) -> Path:
+def collect_static(
+    static_root: Path,
+    home: Path,
+    settings: str = SETTINGS,
+    env: Mapping[str, str] | None = None,
+) -> Path:
     """``manage.py collectstatic`` into ``static_root``: what Caddy serves."""
     subprocess.run(
         [sys.executable, str(MANAGE), "collectstatic", "--noinput", "--verbosity", "0"],
         cwd=REPO,
-        env=_env(home, static_root),
+        env=_env(home, static_root, env, settings),
         stdin=subprocess.DEVNULL,
         check=True,
         capture_output=True,
@@ -167,17 +180,28 @@ def collect_static(static_root: Path, home: Path) -> Path:
     return static_root
 
 
-def _env(home: Path, static_root: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = server_env(settings=SETTINGS, home=home, extra=extra)
+def _env(
+    home: Path,
+    static_root: Path,
+    extra: Mapping[str, str] | None = None,
+    settings: str = SETTINGS,
+) -> dict[str, str]:
+    env = server_env(settings=settings, home=home, extra=extra)
     env["XDG_CONFIG_HOME"] = str(home / ".config")
     env["H2PUSH_TEST_STATIC_ROOT"] = str(static_root)
     return env
 
 
-def _start_gunicorn(workdir: Path, home: Path, static_root: Path, worker: Worker) -> ServerProcess:
-    env = _env(
-        home, static_root, {"H2PUSH_TEST_INFORMATIONAL": "1" if worker.informational else "0"}
-    )
+def _start_gunicorn(
+    workdir: Path,
+    home: Path,
+    static_root: Path,
+    worker: Worker,
+    settings: str = SETTINGS,
+    extra: Mapping[str, str] | None = None,
+) -> ServerProcess:
+    informational = {"H2PUSH_TEST_INFORMATIONAL": "1" if worker.informational else "0"}
+    env = _env(home, static_root, {**informational, **(extra or {})}, settings)
     return start_gunicorn(workdir, env, worker=worker)
 
 

@@ -57,6 +57,10 @@ class Route:
     upstream_port: int
     delay: float
     upstream_host: str = "127.0.0.1"
+    #: The local address the upstream connection comes from (``None``: the kernel's
+    #: choice). Any ``127.0.0.N`` works on loopback: the server then sees each proxy
+    #: as a client of its own address.
+    source_host: str | None = None
 
 
 async def _relay(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay: float) -> None:
@@ -108,8 +112,9 @@ async def _splice(
 ) -> None:
     """Serve one accepted connection: open the upstream one and relay both ways."""
     try:
+        local_addr = None if route.source_host is None else (route.source_host, 0)
         upstream_reader, upstream_writer = await asyncio.open_connection(
-            route.upstream_host, route.upstream_port
+            route.upstream_host, route.upstream_port, local_addr=local_addr
         )
     except OSError:
         client_writer.close()
@@ -179,7 +184,9 @@ async def serve(
 
 class DelayProxy:
     """Forwards ``listen_host:<port>`` to ``upstream_host:upstream_port`` with a delay,
-    from an event loop in a daemon thread; ``close()`` stops it."""
+    from an event loop in a daemon thread; ``close()`` stops it. With ``source_host``
+    its upstream connections come from that local address (one proxy per simulated
+    client, each with an address of its own)."""
 
     def __init__(
         self,
@@ -188,11 +195,12 @@ class DelayProxy:
         *,
         delay: float = 0.008,
         listen_host: str = "127.0.0.1",
+        source_host: str | None = None,
         start_timeout: float = 10.0,
     ) -> None:
         if delay < 0:
             raise ValueError("delay must be >= 0")
-        self.route = Route(upstream_port, delay, upstream_host)
+        self.route = Route(upstream_port, delay, upstream_host, source_host)
         self.start_timeout = start_timeout
         self._sock = socket.create_server((listen_host, 0))
         self.port: int = self._sock.getsockname()[1]
