@@ -531,16 +531,6 @@ def test_a_font_no_visitor_uses_leaves_the_hints(visitor: Visitor, site: Site) -
     assert font == {"url": FONT, "used_by": 0, "unused_by": QUORUM, "verdict": "unused"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "h2push/static/h2push/field.js, fontUsed(): it looks for the font's absolute URL "
-        "in the @font-face rule's cssText, which keeps the url() as written "
-        '(url("../fonts/h2push-pixel.woff2")) in Chromium and Firefox: a used font is '
-        "reported unused, and the quorum drops its hint"
-    ),
-)
 def test_a_font_every_visitor_uses_keeps_its_hint(visitor: Visitor, site: Site) -> None:
     quick = f"{HERO_PAGE}?ms={QUICK_MS}"
     for _ in range(2):

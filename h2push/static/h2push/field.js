@@ -90,9 +90,10 @@
       } catch (e) {
         return true;
       }
+      var base = sheets[i].href || document.baseURI;
       for (var j = 0; j < rules.length; j++) {
         var rule = rules[j];
-        if (rule.type === 5 && rule.cssText.indexOf(absolute) >= 0) {
+        if (rule.type === 5 && namesFont(rule, base, absolute)) {
           var family = rule.style.getPropertyValue("font-family").replace(/["']/g, "");
           var used = false;
           document.fonts.forEach(function (face) {
@@ -100,6 +101,22 @@
           });
           if (used) return true;
         }
+      }
+    }
+    return false;
+  }
+
+  // Whether an @font-face rule's src names the font: its url()s are kept as the
+  // stylesheet wrote them, relative to the stylesheet.
+  function namesFont(rule, base, absolute) {
+    var src = rule.style.getPropertyValue("src");
+    var pattern = /url\(\s*(['"]?)([^'")]+)\1\s*\)/g;
+    var match;
+    while ((match = pattern.exec(src)) !== null) {
+      try {
+        if (new URL(match[2], base).href === absolute) return true;
+      } catch (e) {
+        // A url() that does not parse names nothing.
       }
     }
     return false;
