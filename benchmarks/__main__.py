@@ -1,5 +1,5 @@
 """``python -m benchmarks COMMAND [options]``: overhead, early-hints, in-process, browser,
-cost, push-vs-pull, growth. (The reliability run is the stress suite: ``python -m
+lcp, cost, push-vs-pull, growth. (The reliability run is the stress suite: ``python -m
 tests.stress``.)"""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from benchmarks import (
     early_hints,
     growth,
     in_process,
+    lcp,
     overhead,
     paint,
     push_pull,
@@ -31,6 +32,7 @@ def parser() -> argparse.ArgumentParser:
         ("early-hints", early_hints, "time to the stylesheet, hints on vs off"),
         ("in-process", in_process, "CPU per request, Django and h2push only"),
         ("browser", paint, "first contentful paint in headless Chromium, per RTT and view"),
+        ("lcp", lcp, "a hero page's LCP in headless Chromium: field data, plain, warm limit"),
         ("cost", cost, "server CPU per request and h2push's own work: plain Django vs h2push"),
         ("push-vs-pull", push_pull, "pages with assets per second on one connection"),
         ("growth", growth, "CPU against preloads, memory against routes, parse against size"),
