@@ -43,13 +43,13 @@ from typing import Any
 
 from benchmarks import lcp_report
 from benchmarks.chromium import chromium
+from benchmarks.grid import add_grid_arguments, read_grid
 from benchmarks.lcp_browser import ASSETS, HeroLoad, HeroLoader, WarmContext
 from benchmarks.lcp_site import SERVERS, WARM_KEEP_ALIVE, lcp_servers
 from benchmarks.lcp_urls import page_path
-from benchmarks.results import add_output_arguments, outputs
+from benchmarks.results import outputs
 from benchmarks.server_record import EventLog, load_timings
 from benchmarks.servers import HOST, Site, delayed
-from benchmarks.urls import VIEW_MS
 from h2push.django_layer.conf import DEFAULTS
 from h2push.django_layer.field.page import FIELD_PATH
 from h2push.probe import Exchange, ProbeError, fetch
@@ -79,24 +79,12 @@ Results = dict[tuple[int, int, str], list[HeroLoad]]  # (RTT, view, variant key)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add = parser.add_argument
-    add("--loads", type=int, default=8, help="loads per cell and variant (default 8)")
-    add("--rtts", default="20,50,100", help="round-trip times in ms (default 20,50,100)")
-    add("--views", default="100,300", help=f"view times in ms, of {VIEW_MS} (default 100,300)")
-    add("--quick", action="store_true", help="a smoke run: 2 loads, RTT 50, views 100 and 300")
-    add_output_arguments(parser)
-
-
-def _numbers(text: str) -> list[int]:
-    return [int(x) for x in text.split(",") if x.strip()]
+    quick = "a smoke run: 2 loads, RTT 50, views 100 and 300"
+    add_grid_arguments(parser, loads=8, views="100,300", quick=quick)
 
 
 def run(options: argparse.Namespace) -> int:
-    if options.quick:
-        options.loads, options.rtts, options.views = 2, "50", "100,300"
-    rtts, views = _numbers(options.rtts), _numbers(options.views)
-    if any(ms not in VIEW_MS for ms in views) or any(rtt <= 0 for rtt in rtts):
-        raise SystemExit(f"views must be among {VIEW_MS}, round-trip times positive")
+    rtts, views = read_grid(options, quick_views="100,300")
     variants = list(VARIANTS.values())
     started = time.monotonic()
     log("h2push lcp benchmark: largest contentful paint of a hero page in headless Chromium\n")

@@ -20,10 +20,19 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
-from benchmarks import plots
 from benchmarks.lcp_browser import ASSETS, HeroLoad
-from benchmarks.paint_report import VariantLike
-from benchmarks.results import Outputs, write_json
+from benchmarks.paint_report import (
+    VariantLike,
+    draw_against,
+    grid_verdicts,
+    metric_progress,
+    print_cells,
+    ratio_verdict,
+    server_median,
+    server_spreads,
+    write_results,
+)
+from benchmarks.results import Outputs
 from benchmarks.stats import Verdict, bootstrap_ratio, spread
 from harness.report import log, print_table
 
@@ -40,42 +49,27 @@ def _lcps(loads: Sequence[HeroLoad]) -> list[float]:
 
 
 def progress(results: Results, variants: Sequence[VariantLike], rtt: int, view: int) -> str:
-    medians = "  ".join(
-        f"{v.key} {spread(_lcps(results.get((rtt, view, v.key), []))).median:4.0f}"
-        for v in variants
-    )
-    return f"  RTT {rtt:3d} ms, view {view:3d} ms: median LCP (ms)  {medians}"
+    return metric_progress(results, variants, (rtt, view), _lcps, "LCP")
 
 
 def cell_verdicts(lcp: dict[str, list[float]], rtt: int, view: int) -> list[Verdict]:
     """The two targets of h2push with field data in this cell."""
     verdicts = []
     if FIELD in lcp and LIMIT in lcp:
-        ratio, low, high = bootstrap_ratio(lcp[FIELD], lcp[LIMIT])
+        target = f"field <= {LIMIT_RATIO} x limit (RTT {rtt}, view {view})"
         verdicts.append(
-            Verdict(
-                f"field <= {LIMIT_RATIO} x limit (RTT {rtt}, view {view})",
-                ratio <= LIMIT_RATIO,
-                f"{ratio:.3f} x limit [90% {low:.2f}-{high:.2f}]",
-                applies=view >= rtt,
+            ratio_verdict(
+                target, lcp[FIELD], lcp[LIMIT], lambda r: r <= LIMIT_RATIO, "limit", view >= rtt
             )
         )
     if FIELD in lcp and PLAIN in lcp:
-        ratio, low, high = bootstrap_ratio(lcp[FIELD], lcp[PLAIN])
+        target = f"field <= {PLAIN_RATIO} x plain Django (RTT {rtt}, view {view})"
         verdicts.append(
-            Verdict(
-                f"field <= {PLAIN_RATIO} x plain Django (RTT {rtt}, view {view})",
-                ratio <= PLAIN_RATIO,
-                f"{ratio:.3f} x plain [90% {low:.2f}-{high:.2f}]",
-                applies=view >= rtt,
+            ratio_verdict(
+                target, lcp[FIELD], lcp[PLAIN], lambda r: r <= PLAIN_RATIO, "plain", view >= rtt
             )
         )
     return verdicts
-
-
-def _server(loads: Sequence[HeroLoad], name: str) -> str:
-    values = [load.server[name] for load in loads if name in load.server]
-    return f"{spread(values).median:.0f}" if values else "-"
 
 
 def _row(rtt: int, view: int, key: str, loads: Sequence[HeroLoad]) -> list[str]:
@@ -90,8 +84,8 @@ def _row(rtt: int, view: int, key: str, loads: Sequence[HeroLoad]) -> list[str]:
         spread([load.html_end for load in loads]).text(),
         spread([load.end("hero") for load in loads]).text(),
         f"{hinted}/{len(loads)}",
-        _server(loads, "hero_request"),
-        _server(loads, "page_sent"),
+        server_median(loads, "hero_request"),
+        server_median(loads, "page_sent"),
     ]
 
 
@@ -148,9 +142,7 @@ def _json_cell(loads: Sequence[HeroLoad]) -> dict[str, Any]:
     for asset in ASSETS:
         summary[asset] = vars(spread([load.end(asset) for load in loads]))
     summary["hero_from_103"] = sum("hero" in load.from_hints for load in loads)
-    for name in ("hint", "hero_request", "hero_sent", "page_sent"):
-        values = [load.server[name] for load in loads if name in load.server]
-        summary[f"server_{name}"] = vars(spread(values))
+    summary |= server_spreads(loads, ("hint", "hero_request", "hero_sent", "page_sent"))
     summary["loads"] = [vars(load) for load in loads]
     return summary
 
@@ -167,14 +159,8 @@ def report(
     """Print the tables and verdicts, write the JSON and the plot; 1 if a target is missed."""
     rtts, views = grid
     log("")
-    rows = [
-        _row(rtt, view, v.key, results[rtt, view, v.key])
-        for rtt in rtts
-        for view in views
-        for v in variants
-    ]
     headers = ["RTT", "view", "", "LCP", "FCP", "request", "HTML", "hero", "hero by 103"]
-    print_table([*headers, "hero asked", "page sent"], rows)
+    print_cells(results, variants, grid, _row, [*headers, "hero asked", "page sent"])
     log("ms from the navigation's start: median [quartiles]; 'request': when the page's")
     log("request went out (after the connection's TLS handshake); 'hero by 103': loads whose")
     log("image the browser took from the 103; 'hero asked', 'page sent': medians in ms from")
@@ -191,58 +177,25 @@ def report(
         f"connection, {checks['html_fetched']}/{checks['loads']} fetched the HTML; from the "
         "cache: " + ", ".join(f"{a} {checks[f'{a}_cached']}/{checks['loads']}" for a in ASSETS)
     )
-    verdicts = [
-        verdict
-        for rtt in rtts
-        for view in views
-        for verdict in cell_verdicts(
-            {v.key: _lcps(results[rtt, view, v.key]) for v in variants}, rtt, view
-        )
-    ]
+    verdicts = grid_verdicts(results, variants, grid, _lcps, cell_verdicts)
     log("\nVerdicts (n/a: the view is shorter than one RTT):")
     for verdict in verdicts:
         log("  " + verdict.line())
-    cells = {f"{r} {w} {k}": _json_cell(loads) for (r, w, k), loads in results.items()}
-    body = {
-        "variants": {v.key: v.label for v in variants},
-        "elapsed_s": elapsed,
+    extra = {
         "teaching": {k: {str(kk): vv for kk, vv in v.items()} for k, v in taught.items()},
         "limit_checks": checks,
-        "verdicts": [vars(v) | {"word": v.word} for v in verdicts],
-        "cells": cells,
     }
-    write_json(paths.json_path, "lcp", options, body)
-    draw(results, variants, rtts, views, paths)
-    missed = [v for v in verdicts if v.applies and not v.met]
-    return 1 if missed else 0
-
-
-def draw(
-    results: Results,
-    variants: Sequence[VariantLike],
-    rtts: Sequence[int],
-    views: Sequence[int],
-    paths: Outputs,
-) -> None:
-    """Bars of LCP per cell (not the limit's: it is the dashed line)."""
-    panels: dict[str, dict[str, list[plots.Bar]]] = {}
-    limits: dict[str, dict[str, float]] = {}
-    for rtt in rtts:
-        panel = f"RTT {rtt} ms"
-        for view in views:
-            group = f"view {view} ms"
-            bars = []
-            for v in variants:
-                cell = spread(_lcps(results[rtt, view, v.key]))
-                if v.key == LIMIT:
-                    limits.setdefault(panel, {})[group] = cell.median
-                else:
-                    bars.append(plots.Bar(v.label, cell.median, cell.q1, cell.q3))
-            panels.setdefault(panel, {})[group] = bars
-    plots.bars_with_floor(
-        panels,
-        limits,
-        paths.svg_path,
-        y_label="largest contentful paint, ms (median, quartiles)",
-        title="Hero page LCP in headless Chromium, cold cache (dashed: warm-cache limit)",
+    run = (paths, options, elapsed)
+    status = write_results("lcp", results, variants, verdicts, _json_cell, extra, run)
+    draw_against(
+        results,
+        variants,
+        grid,
+        (_lcps, LIMIT, lambda v: v.label),
+        paths,
+        (
+            "largest contentful paint, ms (median, quartiles)",
+            "Hero page LCP in headless Chromium, cold cache (dashed: warm-cache limit)",
+        ),
     )
+    return status

@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import random
 import sys
-import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,12 +29,10 @@ from pathlib import Path
 from benchmarks.assets import ASSETS_ENV
 from benchmarks.lcp_settings import FIELD_ENV
 from benchmarks.lcp_urls import HERO_NAME, STYLESHEET_NAME
-from benchmarks.servers import HOST, KEEP_ALIVE_MAX_REQUESTS, Server, Site, wait_ready
-from h2push.server.devcert import ensure_dev_certificate
+from benchmarks.servers import HOST, KEEP_ALIVE_MAX_REQUESTS, Server, Site, run_servers
 from harness.browser_recorder import ENV_VAR
 from harness.constants import REPO
 from harness.processes import launch, listening_socket, server_env, write_hypercorn_config
-from harness.report import log
 
 __all__ = ["HERO_SIZE", "SERVERS", "WARM_KEEP_ALIVE", "LcpServer", "lcp_servers", "write_assets"]
 
@@ -128,22 +125,13 @@ def _start(name: str, spec: LcpServer, workdir: Path, cert: tuple[Path, Path]) -
     return Server(name, process)
 
 
+def _write_assets(workdir: Path) -> None:
+    write_assets(workdir / "assets")
+
+
 @contextlib.contextmanager
 def lcp_servers(specs: Mapping[str, LcpServer]) -> Iterator[Site]:
     """The assets written and a server per name running, in a temporary folder with a
     throwaway certificate; every server stopped, by process group, on leaving."""
-    with tempfile.TemporaryDirectory(prefix="h2push-bench-lcp-") as tmp:
-        workdir = Path(tmp)
-        write_assets(workdir / "assets")
-        info = ensure_dev_certificate(workdir / "cert")
-        servers: dict[str, Server] = {}
-        try:
-            for name, spec in specs.items():
-                servers[name] = _start(name, spec, workdir, (info.certfile, info.keyfile))
-            for server in servers.values():
-                wait_ready(server, READY_PATH)
-                log(f"  {server.name}: pid {server.process.pid}, {server.process.url()}")
-            yield Site(servers, workdir, info.certfile, info.keyfile)
-        finally:
-            for server in servers.values():
-                server.process.stop()
+    with run_servers(specs, READY_PATH, _start, "h2push-bench-lcp-", _write_assets) as site:
+        yield site

@@ -30,10 +30,10 @@ from dataclasses import dataclass
 
 from benchmarks import paint_report
 from benchmarks.chromium import ASSETS, Load, PageLoader, chromium
-from benchmarks.results import add_output_arguments, outputs
+from benchmarks.grid import add_grid_arguments, read_grid
+from benchmarks.results import outputs
 from benchmarks.server_record import EventLog, load_timings
 from benchmarks.servers import HOST, ServerSpec, Site, bench_servers, delayed
-from benchmarks.urls import VIEW_MS
 from h2push.probe import Exchange, ProbeError, fetch
 from harness.browser_recorder import ENV_VAR
 from harness.caddy_stack import CaddyStack, Worker, start_stack
@@ -77,26 +77,14 @@ Results = dict[tuple[int, int, str], list[Load]]  # (RTT, view, variant key): lo
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add = parser.add_argument
-    add("--loads", type=int, default=10, help="loads per cell and variant (default 10)")
-    add("--rtts", default="20,50,100", help="round-trip times in ms (default 20,50,100)")
-    add("--views", default="0,100,300", help=f"view times in ms, of {VIEW_MS} (0,100,300)")
-    add("--variants", default="a,b,c,d,e", help="of a,b,c,d,e (default: all)")
-    add("--quick", action="store_true", help="a smoke run: 2 loads, RTT 50, views 0 and 100")
-    add_output_arguments(parser)
-
-
-def _numbers(text: str) -> list[int]:
-    return [int(x) for x in text.split(",") if x.strip()]
+    quick = "a smoke run: 2 loads, RTT 50, views 0 and 100"
+    add_grid_arguments(parser, loads=10, views="0,100,300", quick=quick)
+    parser.add_argument("--variants", default="a,b,c,d,e", help="of a,b,c,d,e (default: all)")
 
 
 def run(options: argparse.Namespace) -> int:
-    if options.quick:
-        options.loads, options.rtts, options.views = 2, "50", "0,100"
-    rtts, views = _numbers(options.rtts), _numbers(options.views)
+    rtts, views = read_grid(options, quick_views="0,100")
     variants = [VARIANTS[k.strip()] for k in options.variants.split(",") if k.strip()]
-    if any(ms not in VIEW_MS for ms in views) or any(rtt <= 0 for rtt in rtts):
-        raise SystemExit(f"views must be among {VIEW_MS}, round-trip times positive")
     started = time.monotonic()
     log("h2push browser benchmark: first contentful paint in headless Chromium\n")
     print_machine()

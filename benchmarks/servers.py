@@ -14,7 +14,7 @@ import contextlib
 import sys
 import tempfile
 import time
-from collections.abc import Hashable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -33,9 +33,10 @@ from harness.processes import (
 from harness.proxy import spawn_proxy
 from harness.report import log
 
-__all__ = ["HOST", "Server", "ServerSpec", "Site", "bench_servers", "delayed"]
+__all__ = ["HOST", "Server", "ServerSpec", "Site", "bench_servers", "delayed", "run_servers"]
 
 Key = TypeVar("Key", bound=Hashable)
+Spec = TypeVar("Spec")
 
 HOST = "127.0.0.1"
 SETTINGS = "benchmarks.settings"
@@ -140,13 +141,30 @@ def wait_ready(server: Server, path: str, timeout: float = READY_TIMEOUT) -> Non
 def bench_servers(specs: Mapping[str, ServerSpec], ready_path: str) -> Iterator[Site]:
     """Run a server per name with a throwaway certificate in a temporary folder;
     stop them all, by process group, on leaving."""
-    with tempfile.TemporaryDirectory(prefix="h2push-bench-") as tmp:
+    with run_servers(specs, ready_path, start) as site:
+        yield site
+
+
+@contextlib.contextmanager
+def run_servers(
+    specs: Mapping[str, Spec],
+    ready_path: str,
+    starter: Callable[[str, Spec, Path, tuple[Path, Path]], Server],
+    prefix: str = "h2push-bench-",
+    prepare: Callable[[Path], object] | None = None,
+) -> Iterator[Site]:
+    """Run ``starter(name, spec, workdir, (certfile, keyfile))`` per name in a
+    temporary folder (first given to ``prepare``) with a throwaway certificate; wait
+    for each to answer ``ready_path``; stop them all, by process group, on leaving."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         workdir = Path(tmp)
+        if prepare is not None:
+            prepare(workdir)
         info = ensure_dev_certificate(workdir / "cert")
         servers: dict[str, Server] = {}
         try:
             for name, spec in specs.items():
-                servers[name] = start(name, spec, workdir, (info.certfile, info.keyfile))
+                servers[name] = starter(name, spec, workdir, (info.certfile, info.keyfile))
             for server in servers.values():
                 wait_ready(server, ready_path)
                 log(f"  {server.name}: pid {server.process.pid}, {server.process.url()}")
