@@ -22,7 +22,9 @@ from h2push.django_layer.field import beacon, clients, hints, once
 from h2push.django_layer.field import samples as field_samples
 from h2push.django_layer.field import token as tokens
 from h2push.django_layer.field.page import FIELD_PATH, signed_fingerprint
+from h2push.django_layer.field.reporturls import checked_url, srcset_urls
 from h2push.django_layer.field.sample import LcpElement, Sample
+from h2push.django_layer.origins import asset_origins
 
 __all__ = ["answer_report", "answer_report_sync", "answers"]
 
@@ -79,18 +81,20 @@ def _checked(request: HttpRequest) -> Sample | HttpResponse:
         return _refused(beacon.Refusal(403, "no valid token for the route"))
     address = clients.client_address(request.META, conf.H2PUSH_FIELD_CLIENT_HEADER)
     sample = read.sample(clients.client_key(address), claims.holdout)
-    if sample.lcp is not None and not _named_by_page(sample.lcp, read.images):
+    if sample.lcp is not None and not _named_by_page(sample.lcp, read.images, own_origin):
         # An LCP the page's own HTML did not name is not learned; the timings are.
         sample = _without_lcp(sample)
     return sample
 
 
-def _named_by_page(lcp: LcpElement, images: tuple[str, ...]) -> bool:
+def _named_by_page(lcp: LcpElement, images: tuple[str, ...], own_origin: str) -> bool:
     """Whether the LCP's URL and every URL of its srcset are among the page's own
     images (signed with its token): a report may not make visitors fetch anything
     else."""
-    candidates = [c.split()[0] for c in (lcp.srcset or "").split(",") if c.split()]
-    return lcp.url in images and all(url in images for url in candidates)
+    # Each candidate as the page's images are spelt (site-relative on the own origin).
+    assets = asset_origins()
+    spelt = (checked_url(url, own_origin, assets)[0] for url in srcset_urls(lcp.srcset or ""))
+    return lcp.url in images and all(url in images for url in spelt)
 
 
 def _declared_length(request: HttpRequest) -> int:

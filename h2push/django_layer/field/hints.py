@@ -15,13 +15,14 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from h2push.core import caches
-from h2push.django_layer.conf import conf, django_setting
+from h2push.django_layer.conf import conf
 from h2push.django_layer.field import samples as field_samples
 from h2push.django_layer.field.encoding import Window
+from h2push.django_layer.field.page import under_static_or_media
 from h2push.django_layer.field.quorum import Conclusion, conclude
 from h2push.django_layer.field.sample import LcpElement, ViewportGroup
 from h2push.django_layer.origins import asset_origins, is_trusted
@@ -35,7 +36,6 @@ __all__ = [
     "group_of_request",
     "hints_for",
     "hints_for_sync",
-    "without_unused",
 ]
 
 #: How long a process keeps a route's conclusions before reading its samples again.
@@ -122,8 +122,7 @@ def _lcp_preload(lcp: LcpElement, own_origin: str) -> Preload | None:
     ``MEDIA_URL``, on the page's own origin or a trusted asset origin."""
     if not lcp.is_image or not is_trusted(lcp.url, own_origin, asset_origins()):
         return None
-    prefixes = [p for p in (django_setting("STATIC_URL"), django_setting("MEDIA_URL")) if p]
-    if not any(_under(lcp.url, prefix, own_origin) for prefix in prefixes):
+    if not under_static_or_media(lcp.url, own_origin):
         return None
     try:
         return Preload(
@@ -135,11 +134,3 @@ def _lcp_preload(lcp: LcpElement, own_origin: str) -> Preload | None:
         )
     except ValueError:  # a srcset a header cannot carry: no hint rather than a bad one
         return None
-
-
-def _under(url: str, prefix: str, own_origin: str) -> bool:
-    return url.startswith(prefix) or url.startswith(own_origin + prefix)
-
-
-def without_unused(preloads: Iterable[Preload], unused: frozenset[str]) -> list[Preload]:
-    return [p for p in preloads if p.url not in unused]

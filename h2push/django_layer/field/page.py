@@ -28,7 +28,7 @@ from selectolax.lexbor import LexborHTMLParser
 from h2push.django_layer.conf import conf, django_setting
 from h2push.django_layer.field import token as tokens
 from h2push.django_layer.field.encoding import MAX_SAMPLES, Counts
-from h2push.django_layer.field.reporturls import checked_url
+from h2push.django_layer.field.reporturls import checked_url, srcset_urls
 from h2push.django_layer.origins import asset_origins
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "insert_script",
     "page_images",
     "signed_fingerprint",
+    "under_static_or_media",
     "wants_report",
 ]
 
@@ -68,8 +69,7 @@ def signed_fingerprint(page: str, images: Sequence[str], hinted: Sequence[str]) 
 def page_images(content: bytes, own_origin: str) -> list[str]:
     """The page's own image URLs under ``STATIC_URL`` or ``MEDIA_URL``, as a report
     will name them (site-relative on the page's origin), at most :data:`MAX_IMAGES`."""
-    prefixes = tuple(p for p in (django_setting("STATIC_URL"), _media_url()) if p)
-    if not prefixes:
+    if not _prefixes():
         return []
     try:
         tree = LexborHTMLParser(content)
@@ -78,15 +78,16 @@ def page_images(content: bytes, own_origin: str) -> list[str]:
     found: dict[str, None] = {}
     for url in _image_urls(tree):
         checked, _ = checked_url(url, own_origin, asset_origins())
-        if checked is not None and _under(checked, prefixes, own_origin):
+        if checked is not None and under_static_or_media(checked, own_origin):
             found.setdefault(checked, None)
             if len(found) >= MAX_IMAGES:
                 break
     return list(found)
 
 
-def _media_url() -> str:
-    return str(django_setting("MEDIA_URL") or "")
+def _prefixes() -> tuple[str, ...]:
+    named = (django_setting("STATIC_URL"), django_setting("MEDIA_URL"))
+    return tuple(str(prefix) for prefix in named if prefix)
 
 
 def _image_urls(tree: LexborHTMLParser) -> Iterable[str]:
@@ -96,14 +97,13 @@ def _image_urls(tree: LexborHTMLParser) -> Iterable[str]:
         value = node.attributes.get("src") or node.attributes.get("href")
         if value:
             yield value.strip()
-        for candidate in (node.attributes.get("srcset") or "").split(","):
-            words = candidate.split()
-            if words:
-                yield words[0]
+        yield from srcset_urls(node.attributes.get("srcset") or "")
 
 
-def _under(url: str, prefixes: tuple[str, ...], own_origin: str) -> bool:
-    for prefix in prefixes:
+def under_static_or_media(url: str, own_origin: str) -> bool:
+    """Whether ``url`` lies under ``STATIC_URL`` or ``MEDIA_URL`` (a site-relative
+    one also when written with the page's own origin)."""
+    for prefix in _prefixes():
         relative = prefix.startswith("/") and not prefix.startswith("//")
         if url.startswith(prefix) or (relative and url.startswith(own_origin + prefix)):
             return True

@@ -15,7 +15,13 @@ from urllib.parse import urlsplit
 from h2push.core.linkheader import MAX_URL_LENGTH, has_dot_segments
 from h2push.django_layer.origins import is_trusted, origin_of
 
-__all__ = ["MAX_SRCSET_CANDIDATES", "MAX_SRCSET_LENGTH", "checked_srcset", "checked_url"]
+__all__ = [
+    "MAX_SRCSET_CANDIDATES",
+    "MAX_SRCSET_LENGTH",
+    "checked_srcset",
+    "checked_url",
+    "srcset_urls",
+]
 
 #: The longest ``srcset`` a report may give; it goes back out as ``imagesrcset``.
 MAX_SRCSET_LENGTH = 2048
@@ -84,6 +90,12 @@ def checked_srcset(srcset: str, own_origin: str, assets: frozenset[str]) -> str:
         if checked is None:
             return f"a candidate's URL: {problem}"
     return ""
+
+
+def srcset_urls(srcset: str) -> list[str]:
+    """The candidate URLs of ``srcset``, read as HTML reads them (a URL may hold
+    commas); none for a srcset that is not a list of URLs and descriptors."""
+    return [url for url, _descriptor in _candidates(srcset) or ()]
 
 
 def _candidates(srcset: str) -> list[tuple[str, str]] | None:
