@@ -208,6 +208,39 @@ def test_the_quorums_hero_is_hinted_early_in_the_link_header_and_pushed(
     assert desktop["lcp_element"]["clients"] == QUORUM
 
 
+def refused_answers(
+    server: ServerProcess, config: dict[str, Any], other: dict[str, Any], client: str
+) -> dict[str, tuple[int, Exchange]]:
+    """Each refused report of the issue, sent as ``client``: its expected status and
+    the server's answer."""
+    body = report(config)
+    signed = signed_fingerprint(config["fp"], config["i"], config["h"])
+    old = issue(config["r"], signed, False, now=time.time() - 2 * WINDOW_SECONDS)
+    window, holdout, mac = config["t"].split(".")
+    forged = f"{window}.{holdout}.{'A' if mac[0] != 'A' else 'B'}{mac[1:]}"
+
+    def with_lcp(url: str) -> dict[str, Any]:
+        return {**body, "lcp": {"url": url, "img": True}}
+
+    return {
+        "forged token": (403, post(server, {**body, "token": forged}, client)),
+        "token of another route": (403, post(server, {**body, "token": other["t"]}, client)),
+        "replayed old window": (403, post(server, {**body, "token": old}, client)),
+        "oversized": (413, post(server, json.dumps(body).encode() + b" " * 17 * 1024, client)),
+        "malformed json": (400, post(server, json.dumps(body).encode()[:-5], client)),
+        "cross-origin": (403, post(server, body, client, origin="https://attacker.example")),
+        "no origin, no sec-fetch-site": (403, post(server, body, client, origin=None, site=None)),
+        "token-less": (400, post(server, {k: v for k, v in body.items() if k != "token"}, client)),
+        "another origin's url": (
+            400,
+            post(server, with_lcp(f"https://evil.example{HERO}"), client),
+        ),
+        "dot segments": (400, post(server, with_lcp("/static/css/../img/logo.png"), client)),
+        "url over 2048": (400, post(server, with_lcp("/static/" + "a" * 2100), client)),
+        "get": (405, post(server, b"", client, method="GET")),
+    }
+
+
 def test_refused_reports_change_nothing_over_http2(
     server: ServerProcess, cache_dir: Path, tmp_path: Path
 ) -> None:
@@ -217,37 +250,7 @@ def test_refused_reports_change_nothing_over_http2(
     config = config_of(page(server, HERO_PATH, third))
     other = config_of(page(server, "/field/hero-srcset/", third))
     body = report(config)
-    signed = signed_fingerprint(config["fp"], config["i"], config["h"])
-    old = issue(config["r"], signed, False, now=time.time() - 2 * WINDOW_SECONDS)
-    window, holdout, mac = config["t"].split(".")
-    forged = f"{window}.{holdout}.{'A' if mac[0] != 'A' else 'B'}{mac[1:]}"
-    refused: dict[str, tuple[int, Exchange]] = {
-        "forged token": (403, post(server, {**body, "token": forged}, third)),
-        "token of another route": (403, post(server, {**body, "token": other["t"]}, third)),
-        "replayed old window": (403, post(server, {**body, "token": old}, third)),
-        "oversized": (413, post(server, json.dumps(body).encode() + b" " * 17 * 1024, third)),
-        "malformed json": (400, post(server, json.dumps(body).encode()[:-5], third)),
-        "cross-origin": (403, post(server, body, third, origin="https://attacker.example")),
-        "no origin, no sec-fetch-site": (403, post(server, body, third, origin=None, site=None)),
-        "token-less": (400, post(server, {k: v for k, v in body.items() if k != "token"}, third)),
-        "another origin's url": (
-            400,
-            post(
-                server, {**body, "lcp": {"url": f"https://evil.example{HERO}", "img": True}}, third
-            ),
-        ),
-        "dot segments": (
-            400,
-            post(
-                server, {**body, "lcp": {"url": "/static/css/../img/logo.png", "img": True}}, third
-            ),
-        ),
-        "url over 2048": (
-            400,
-            post(server, {**body, "lcp": {"url": "/static/" + "a" * 2100, "img": True}}, third),
-        ),
-        "get": (405, post(server, b"", third, method="GET")),
-    }
+    refused = refused_answers(server, config, other, third)
     assert {case: answer.status for case, (_, answer) in refused.items()} == {
         case: status for case, (status, _) in refused.items()
     }
