@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import random
-import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,10 +28,8 @@ from pathlib import Path
 from benchmarks.assets import ASSETS_ENV
 from benchmarks.lcp_settings import FIELD_ENV
 from benchmarks.lcp_urls import HERO_NAME, STYLESHEET_NAME
-from benchmarks.servers import HOST, KEEP_ALIVE_MAX_REQUESTS, Server, Site, run_servers
+from benchmarks.servers import Server, Site, launch_hypercorn, run_servers
 from harness.browser_recorder import ENV_VAR
-from harness.constants import REPO
-from harness.processes import launch, listening_socket, server_env, write_hypercorn_config
 
 __all__ = ["HERO_SIZE", "SERVERS", "WARM_KEEP_ALIVE", "LcpServer", "lcp_servers", "write_assets"]
 
@@ -101,28 +98,10 @@ def _start(name: str, spec: LcpServer, workdir: Path, cert: tuple[Path, Path]) -
         FIELD_ENV: "1" if spec.field else "0",
         ENV_VAR: str(workdir / f"{name}.events"),
     }
-    settings: dict[str, object] = {"keep_alive_max_requests": KEEP_ALIVE_MAX_REQUESTS}
+    config: dict[str, object] = {}
     if spec.keep_alive_timeout is not None:
-        settings["keep_alive_timeout"] = spec.keep_alive_timeout
-    sock = listening_socket(HOST)
-    try:
-        certfile, keyfile = cert
-        config = write_hypercorn_config(
-            workdir / f"{name}.toml", sock, certfile, keyfile, workers=1, **settings
-        )
-        process = launch(
-            [sys.executable, "-m", "hypercorn", "-c", str(config), f"{ASGI}:{spec.app}"],
-            host=HOST,
-            port=sock.getsockname()[1],
-            workdir=workdir,
-            env=server_env(settings=SETTINGS, pythonpath=[REPO], extra=extra),
-            name=name,
-            merge_output=True,
-            pass_fds=[sock.fileno()],
-        )
-    finally:
-        sock.close()
-    return Server(name, process)
+        config["keep_alive_timeout"] = spec.keep_alive_timeout
+    return launch_hypercorn(name, f"{ASGI}:{spec.app}", SETTINGS, workdir, cert, extra, **config)
 
 
 def _write_assets(workdir: Path) -> None:

@@ -90,22 +90,33 @@ def start(name: str, spec: ServerSpec, workdir: Path, cert: tuple[Path, Path]) -
         "H2PUSH_BENCH_VARIANT": spec.variant,
         **{key: value.format(workdir=workdir) for key, value in spec.env.items()},
     }
+    return launch_hypercorn(name, f"benchmarks.asgi:{spec.app}", SETTINGS, workdir, cert, extra)
+
+
+def launch_hypercorn(
+    name: str,
+    app: str,
+    settings: str,
+    workdir: Path,
+    cert: tuple[Path, Path],
+    extra: dict[str, str],
+    **config: object,
+) -> Server:
+    """Hypercorn serving ``app`` (``module:attribute``) with Django ``settings``, on a
+    socket bound here and handed over; ``config`` adds to its TOML settings."""
     sock = listening_socket(HOST)
     try:
-        config = write_hypercorn_config(
-            workdir / f"{name}.toml",
-            sock,
-            *cert,
-            keep_alive_max_requests=KEEP_ALIVE_MAX_REQUESTS,
-            workers=1,
+        certfile, keyfile = cert
+        settings_toml = {"keep_alive_max_requests": KEEP_ALIVE_MAX_REQUESTS, "workers": 1}
+        config_file = write_hypercorn_config(
+            workdir / f"{name}.toml", sock, certfile, keyfile, **settings_toml, **config
         )
-        app = f"benchmarks.asgi:{spec.app}"
         process = launch(
-            [sys.executable, "-m", "hypercorn", "-c", str(config), app],
+            [sys.executable, "-m", "hypercorn", "-c", str(config_file), app],
             host=HOST,
             port=sock.getsockname()[1],
             workdir=workdir,
-            env=server_env(settings=SETTINGS, pythonpath=[REPO], extra=extra),
+            env=server_env(settings=settings, pythonpath=[REPO], extra=extra),
             name=name,
             merge_output=True,
             pass_fds=[sock.fileno()],
