@@ -34,6 +34,7 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 
 from h2push.core.contract import EARLY_HINT_EXTENSION, PUSH_EXTENSION, ASGIApp, Message, Scope
+from h2push.core.linkheader import split_links
 from h2push.django_layer.conf import conf
 from h2push.server.wiring import django_application
 
@@ -211,7 +212,9 @@ class H2TestClient:
                     (message["path"], {k.decode(): v.decode() for k, v in message["headers"]})
                 )
             elif kind == EARLY_HINT_EXTENSION:
-                self.early_hints.append([link.decode() for link in message["links"]])
+                # A 103's links, one per value: h2push joins them in one field.
+                fields = (link.decode() for link in message["links"])
+                self.early_hints.append([v for f in fields for v in split_links(f)])
 
         # As Django's own test clients do: a test's database connection must
         # survive the request_started/request_finished signals.

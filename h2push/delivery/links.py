@@ -7,7 +7,8 @@ copies. Pure functions over the scope and header values.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from typing import NamedTuple
 
 from h2push.core import caches
 from h2push.core.contract import Scope
@@ -23,6 +24,7 @@ from h2push.delivery.scope import request_origin
 __all__ = [
     "MAX_COPIED_BYTES",
     "NEVER_COPIED",
+    "Hint",
     "early_hint_links",
     "header_names",
     "hint_links",
@@ -72,28 +74,40 @@ def _header_push_paths(header: bytes, scheme: str, host: str | None) -> tuple[st
 def early_hint_links(
     link_values: Iterable[str], scope: Scope, asset_origins: frozenset[str] = frozenset()
 ) -> list[bytes]:
-    """The values fit for this request's 103, encoded (see
-    :func:`h2push.core.linkheader.early_hint_values`)."""
-    return hint_links(link_values, *request_origin(scope), asset_origins)
+    """The ``link`` fields of this request's 103, encoded: one field, its values
+    those fit for a 103 (see :func:`h2push.core.linkheader.early_hint_values`)
+    comma-joined; no field if none is."""
+    hint = hint_links(tuple(link_values), *request_origin(scope), asset_origins)
+    return [hint.field] if hint is not None else []
+
+
+class Hint(NamedTuple):
+    """A 103's links: the values it carries, and the one ``link`` field they make."""
+
+    values: tuple[str, ...]
+    field: bytes
 
 
 def hint_links(
-    link_values: Iterable[str],
+    link_values: Sequence[str],
     scheme: str,
     host: str | None,
     asset_origins: frozenset[str] = frozenset(),
-) -> list[bytes]:
+) -> Hint | None:
     """:func:`early_hint_links` for a request of this scheme and ``Host``."""
-    return list(_encoded_hints(tuple(link_values), scheme, host, asset_origins))
+    values = link_values if isinstance(link_values, tuple) else tuple(link_values)
+    return _hint(values, scheme, host, asset_origins)
 
 
-# A route's 103 carries the same values every time: encode them once.
+# A route's 103 carries the same values every time: join and encode them once. They
+# go comma-joined in one field (RFC 8288 allows it, as the final response's header
+# does): one field to compress and frame instead of one per link.
 @caches.per_process(1024)
-def _encoded_hints(
+def _hint(
     values: tuple[str, ...], scheme: str, host: str | None, asset_origins: frozenset[str]
-) -> tuple[bytes, ...]:
+) -> Hint | None:
     hinted = early_hint_values(values, scheme, host, asset_origins)
-    return tuple(value.encode() for value in hinted)
+    return Hint(hinted, join_links(hinted).encode()) if hinted else None
 
 
 def mark_nopush(

@@ -119,12 +119,12 @@ class Responder:
             links = [join_links(link_values).encode()]
             await self._push(paths_to_push(links, self.scheme, self.host))
         if self.can_hint:
-            links = hint_links(link_values, self.scheme, self.host, self.asset_origins)
-            if links:
+            hint = hint_links(link_values, self.scheme, self.host, self.asset_origins)
+            if hint is not None:
                 self.hinted = True
-                await self._send_hint(links)
+                await self._send_hint(hint.field)
                 if self.story is not None:
-                    _record_hint(self.story, link_values, links)
+                    _record_hint(self.story, link_values, hint.values)
 
     async def _send_pushes(self, messages: list[Message]) -> None:
         # Hypercorn starts each promised request's task inside its send, so the task
@@ -140,11 +140,11 @@ class Responder:
         assert self.entry_context is not None  # made for a request that can be pushed to
         await asyncio.create_task(send(), context=self.entry_context.copy())
 
-    async def _send_hint(self, links: list[bytes]) -> None:
+    async def _send_hint(self, field: bytes) -> None:
         if self.hint_by == EARLY_HINT_EXTENSION:
-            await self._send({"type": EARLY_HINT_EXTENSION, "links": links})
+            await self._send({"type": EARLY_HINT_EXTENSION, "links": [field]})
             return
-        headers = [(b"link", link) for link in links]
+        headers = [(b"link", field)]
         try:
             await self._send({"type": INFORMATIONAL, "status": 103, "headers": headers})
         except Exception as error:  # a server that does not take the message after all
@@ -220,9 +220,8 @@ class Responder:
         return skipped
 
 
-def _record_hint(story: Story, values: Sequence[str], links: list[bytes]) -> None:
+def _record_hint(story: Story, values: Sequence[str], sent: tuple[str, ...]) -> None:
     story.hinted()
-    sent = {link.decode() for link in links}
     for value in values:
         link = parse_link(value)
         if link is not None:

@@ -16,8 +16,9 @@ from typing import Any
 
 from h2push.core import story as stories
 from h2push.core.contract import EARLY_LINKS_SCOPE_KEY
-from h2push.core.linkheader import MAX_HOST_LENGTH, early_hint_values, parse_link
+from h2push.core.linkheader import MAX_HOST_LENGTH, parse_link
 from h2push.core.story import Fate, Reason, Story
+from h2push.delivery.links import hint_links
 from h2push.delivery.navigation import wants_hints
 
 __all__ = ["EarlyHintsMiddleware"]
@@ -105,17 +106,17 @@ class _EarlyHint:
         if self.sent or (host is not None and len(host) > MAX_HOST_LENGTH):
             return
         scheme = self.environ.get("wsgi.url_scheme", "http")
-        links = early_hint_values(link_values, scheme, host, self.asset_origins)
-        if not links:
+        hint = hint_links(tuple(link_values), scheme, host, self.asset_origins)
+        if hint is None:
             return
         self.sent = True
         try:
-            self.server_hint([("Link", link) for link in links])
+            self.server_hint([("Link", hint.field.decode())])
         except Exception as error:  # e.g. the server's own header checks
             logger.warning("The server refused the 103: %s: %s", type(error).__name__, error)
             return
         if self.story is not None:
             self.story.hinted()
-            for link in map(parse_link, links):
+            for link in map(parse_link, hint.values):
                 if link is not None:
                     self.story.fate(link.url, Fate.EARLY_HINT)

@@ -238,7 +238,11 @@ class _Report:
         hints = exchange.early_hints
         write(f"Early hints: {len(hints)}")
         for interim in hints:
-            write(f"  103 at {exchange.ms(interim.received_at):.1f} ms")
+            fields = len(interim.link_fields)
+            write(
+                f"  103 at {exchange.ms(interim.received_at):.1f} ms, "
+                f"{fields} link field{'s' if fields != 1 else ''}"
+            )
             for link in interim.links:
                 write(f"    link: {link}")
         write(f"Pushed: {len(exchange.promises)}")

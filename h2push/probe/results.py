@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from h2push.core.linkheader import split_links
 from h2push.probe.errors import error_code_name
 from h2push.probe.headers import HeaderList, joined, values
 
@@ -106,7 +107,12 @@ class Interim:
 
     @property
     def links(self) -> list[str]:
-        """The values of its ``link`` fields, one per field line, as sent."""
+        """Its links, one per value: a field may carry several, comma-joined."""
+        return [link for field in self.link_fields for link in split_links(field)]
+
+    @property
+    def link_fields(self) -> list[str]:
+        """Its ``link`` field lines, as sent."""
         return values(self.headers, "link")
 
     def header_values(self, name: str) -> list[str]:
