@@ -10,6 +10,8 @@ the variant in ``H2PUSH_BENCH_VARIANT``).
 - ``h2push_static_recorded`` and ``plain_static_recorded``: the same two inside the
   browser tests' request recorder, which logs when each request came and went to
   the file ``$H2PUSH_BROWSER_EVENTS`` names (see :mod:`benchmarks.server_record`);
+- ``h2push_static_max_age``: ``h2push_static_recorded`` whose static files carry a
+  lifetime (:class:`benchmarks.warm.StaticMaxAge`), for the warm-cache limit;
 - ``bare`` and ``bare_hint``: no Django at all (the overhead benchmark's g and h).
 """
 
@@ -17,9 +19,11 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchmarks.settings")
 
+from django.conf import settings
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.core.asgi import get_asgi_application
 
+from benchmarks.warm import StaticMaxAge
 from h2push.asgi import H2PushMiddleware
 from h2push.core.contract import EARLY_HINT_EXTENSION, Receive, Scope, Send
 from harness.browser_recorder import RequestRecorder
@@ -29,6 +33,7 @@ __all__ = [
     "bare_hint",
     "h2push",
     "h2push_static",
+    "h2push_static_max_age",
     "h2push_static_recorded",
     "plain",
     "plain_static",
@@ -45,6 +50,7 @@ h2push_static = H2PushMiddleware(ASGIStaticFilesHandler(_django))
 plain_static = ASGIStaticFilesHandler(_django)
 h2push_static_recorded = RequestRecorder(h2push_static)
 plain_static_recorded = RequestRecorder(plain_static)
+h2push_static_max_age = StaticMaxAge(h2push_static_recorded, str(settings.STATIC_URL))
 
 # The bare app measures Hypercorn alone per response, and what one 103 adds to it.
 BARE_LINKS = [

@@ -8,8 +8,14 @@ with an empty HTTP cache and its own connections, so every load is a first visit
 that opens its TCP and TLS connection anew. That costs about 50 ms where a new
 profile folder and browser would cost a second or more.
 
-From the page it reads the first contentful paint and the Resource Timing entries
-of its assets (``responseEnd``, relative to the navigation's start, as the paint).
+From the page it reads the first contentful paint, the navigation's timing and the
+Resource Timing entries of its assets (``startTime`` and ``responseEnd``, relative to
+the navigation's start, as the paint; whether Chromium took an asset from a 103 or
+from its cache).
+
+:meth:`PageLoader.warm` is the warm-cache limit instead (``browser``'s variant w):
+one context primed with the page, each load in a new tab of it, the assets in its
+cache (see :mod:`benchmarks.warm`).
 """
 
 from __future__ import annotations
@@ -19,11 +25,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
+from benchmarks.warm import WarmContext, warm_context
 from harness.browser import CHROMIUM, CHROMIUM_FLAGS, certificate_pin, require_chromium
 
-__all__ = ["ASSETS", "Load", "PageLoader", "chromium"]
+__all__ = ["ASSETS", "Load", "PageLoader", "chromium", "read_load"]
 
 #: The assets of ``discovery/page.html``, by the name a report gives them.
 ASSETS = {
@@ -33,6 +40,7 @@ ASSETS = {
     "font": "/static/fonts/h2push-pixel.woff2",
 }
 TIMEOUT_MS = 30_000
+NAN = float("nan")
 
 # Resolves once the first contentful paint is known (it can come a frame after the
 # HTML is in) and the expected assets have Resource Timing entries (or 10 s passed),
@@ -52,10 +60,17 @@ READ_JS = """expected => new Promise(resolve => {
             fcp,
             htmlEnd: nav.responseEnd,
             interim: nav.firstInterimResponseStart || 0,
+            requestStart: nav.requestStart,
+            htmlStart: nav.finalResponseHeadersStart || nav.responseStart,
+            htmlBytes: nav.transferSize,
             resources: performance.getEntriesByType('resource').map(e => ({
                 path: new URL(e.name).pathname,
                 initiator: e.initiatorType,
+                start: e.startTime,
                 end: e.responseEnd,
+                transferSize: e.transferSize,
+                decoded: e.decodedBodySize,
+                delivery: e.deliveryType || '',
             })),
         });
     };
@@ -76,14 +91,55 @@ class Load:
     fcp: float
     html_end: float
     interim: float  # when a 103 arrived; 0 for none
+    request_start: float = NAN  # when the page's request went out (after the TLS handshake)
+    html_start: float = NAN  # when the final response's headers arrived
+    html_bytes: int = 0  # the navigation's transferSize: 0 if the HTML came from a cache
     ends: dict[str, float] = field(default_factory=dict)  # asset name: responseEnd
+    starts: dict[str, float] = field(default_factory=dict)  # asset name: startTime
     from_hints: list[str] = field(default_factory=list)  # assets the browser took from a 103
+    cached: list[str] = field(default_factory=list)  # assets Chromium took from its cache
     # What the server recorded, in ms from its reading of the page's request
     # (see benchmarks.server_record); empty where it records nothing.
     server: dict[str, float] = field(default_factory=dict)
+    asked: list[str] = field(default_factory=list)  # assets the server was asked for
 
     def end(self, asset: str) -> float:
-        return self.ends.get(asset, float("nan"))
+        return self.ends.get(asset, NAN)
+
+    def start(self, asset: str) -> float:
+        return self.starts.get(asset, NAN)
+
+
+def read_load(page: Page, status: int, assets: bool = True) -> Load:
+    """What ``page`` saw once it painted: with ``assets``, after the entries of
+    :data:`ASSETS` are listed too (the paint floor's page has none)."""
+    seen = page.evaluate(READ_JS, list(ASSETS.values()) if assets else [])
+    by_path = {entry["path"]: entry for entry in seen["resources"]}
+    load = Load(
+        status=status,
+        fcp=float(seen["fcp"]),
+        html_end=float(seen["htmlEnd"]),
+        interim=float(seen["interim"]),
+        request_start=float(seen["requestStart"]),
+        html_start=float(seen["htmlStart"]),
+        html_bytes=int(seen["htmlBytes"]),
+    )
+    for name, path in ASSETS.items():
+        entry = by_path.get(path)
+        if entry is None:
+            continue
+        load.ends[name] = float(entry["end"])
+        load.starts[name] = float(entry["start"])
+        if entry["initiator"] == "early-hints":
+            load.from_hints.append(name)
+        if entry["delivery"] == "cache":
+            load.cached.append(name)
+    return load
+
+
+def read_warm(page: Page, status: int, warm: bool) -> Load:
+    """:func:`read_load` of a page with its assets (a warm context's loads)."""
+    return read_load(page, status)
 
 
 class PageLoader:
@@ -100,23 +156,13 @@ class PageLoader:
             context.set_default_timeout(TIMEOUT_MS)
             page = context.new_page()
             response = page.goto(url, wait_until="commit")
-            seen = page.evaluate(READ_JS, list(ASSETS.values()) if assets else [])
+            return read_load(page, response.status if response is not None else 0, assets)
         finally:
             context.close()
-        by_path = {entry["path"]: entry for entry in seen["resources"]}
-        load = Load(
-            status=response.status if response is not None else 0,
-            fcp=float(seen["fcp"]),
-            html_end=float(seen["htmlEnd"]),
-            interim=float(seen["interim"]),
-        )
-        for name, path in ASSETS.items():
-            entry = by_path.get(path)
-            if entry is not None:
-                load.ends[name] = float(entry["end"])
-                if entry["initiator"] == "early-hints":
-                    load.from_hints.append(name)
-        return load
+
+    def warm(self, url: str | None) -> contextlib.AbstractContextManager[WarmContext[Load] | None]:
+        """The warm-cache limit's context, primed with ``url`` (none for no ``url``)."""
+        return warm_context(self.browser, url, read_warm)
 
 
 @contextlib.contextmanager

@@ -35,17 +35,16 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
-import contextlib
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from benchmarks import lcp_report
 from benchmarks.chromium import chromium
 from benchmarks.grid import add_grid_arguments, read_grid
-from benchmarks.lcp_browser import ASSETS, HeroLoad, HeroLoader, WarmContext
-from benchmarks.lcp_site import SERVERS, WARM_KEEP_ALIVE, lcp_servers
+from benchmarks.lcp_browser import ASSETS, HeroLoad, HeroLoader
+from benchmarks.lcp_site import SERVERS, lcp_servers
 from benchmarks.lcp_urls import page_path
 from benchmarks.results import outputs
 from benchmarks.server_record import EventLog, load_timings
@@ -179,16 +178,6 @@ def _report_status(events: EventLog) -> int | None:
     return None
 
 
-@contextlib.contextmanager
-def _warm(loader: HeroLoader, url: str | None) -> Iterator[WarmContext | None]:
-    context = loader.warm(url, WARM_KEEP_ALIVE) if url is not None else None
-    try:
-        yield context
-    finally:
-        if context is not None:
-            context.close()
-
-
 def measure(
     loader: HeroLoader,
     routes: dict[tuple[str, int], int],
@@ -206,7 +195,7 @@ def measure(
     for rtt in rtts:
         for view in views:
             limit = next((v for v in variants if v.warm), None)
-            with _warm(loader, _url(routes, limit, rtt, view) if limit else None) as warm:
+            with loader.warm(_url(routes, limit, rtt, view) if limit else None) as warm:
                 for events in logs.values():
                     events.since_last()
                 for number in range(loads):

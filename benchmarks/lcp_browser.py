@@ -5,16 +5,14 @@ Playwright, the test certificate trusted by its SPKI pin only) serves the whole 
 
 - :meth:`HeroLoader.cold` loads a page in a fresh context: an empty cache and a new
   connection, a first visit.
-- :class:`WarmContext` is the warm-cache limit: one context loads the page once,
-  fully, so that its stylesheet, font and image are in the context's cache (every
-  static file is served with a ``max-age``: see :mod:`benchmarks.lcp_asgi`); each
-  measured load then opens the page in a new tab of that context. The HTML is
-  fetched anew (Django's page carries no cache headers) and the connection is new
-  too, since the warm server closes idle connections after half a second
-  (:data:`benchmarks.lcp_site.WARM_KEEP_ALIVE`); each load records whether both held.
-  A new tab, because a cold load's new context starts a new renderer too: the tab
-  that primed the cache, navigated again, painted about 100 ms sooner than a new
-  tab with the same cache (a reused renderer, not a cache, at work).
+- :meth:`HeroLoader.warm` is the warm-cache limit (:class:`benchmarks.warm.WarmContext`,
+  shared with the ``browser`` benchmark): one context loads the page once, fully, so
+  that its stylesheet, font and image are in the context's cache (every static file
+  is served with a ``max-age``: see :mod:`benchmarks.lcp_asgi`); each measured load
+  then opens the page in a new tab of that context. The HTML is fetched anew
+  (Django's page carries no cache headers) and the connection is new too, since the
+  warm server closes idle connections after half a second
+  (:data:`benchmarks.warm.WARM_KEEP_ALIVE`); each load records whether both held.
 - :meth:`HeroLoader.teach` is one visitor that reports to h2push's field endpoint:
   it loads the page with ``X-H2push-Bench-Client`` set to an address of its own,
   waits for the hero's LCP entry, then fires ``pagehide`` at the window, on which
@@ -30,16 +28,18 @@ timing and the Resource Timing entries of the hero, stylesheet and font.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from playwright.sync_api import Browser, BrowserContext, Page
+from playwright.sync_api import Browser, Page
 
 from benchmarks.lcp_urls import FONT_NAME, HERO_NAME, STYLESHEET_NAME
+from benchmarks.warm import WarmContext, warm_context
 
-__all__ = ["ASSETS", "CLIENT_HEADER", "HeroLoad", "HeroLoader", "WarmContext"]
+__all__ = ["ASSETS", "CLIENT_HEADER", "HeroLoad", "HeroLoader"]
 
 STATIC = "/static/"
 #: The page's assets by the name a report gives them.
@@ -198,36 +198,8 @@ class HeroLoader:
         finally:
             context.close()
 
-    def warm(self, url: str, keep_alive: float) -> WarmContext:
-        return WarmContext(self.browser, url, keep_alive)
-
-
-class WarmContext:
-    """One context whose cache holds the page's assets: the warm-cache limit."""
-
-    def __init__(self, browser: Browser, url: str, keep_alive: float) -> None:
-        self.url = url
-        self.keep_alive = keep_alive
-        self.context: BrowserContext = browser.new_context()
-        self.context.set_default_timeout(TIMEOUT_MS)
-        self.page = self.context.new_page()
-        self.page.goto(url, wait_until="load")
-        self.priming = _read(self.page, 200, warm=False)
-        self.idle_since = time.monotonic()
-
-    def load(self, rtt_ms: float) -> HeroLoad:
-        """The page again in a new tab, its HTML fetched anew over a new connection:
-        the server closes the last one after ``keep_alive`` seconds idle, and the news
-        takes half an RTT through the proxy."""
-        wait = self.keep_alive + rtt_ms / 2000 + 0.25 - (time.monotonic() - self.idle_since)
-        if wait > 0:
-            time.sleep(wait)
-        self.page.close()
-        self.page = self.context.new_page()
-        response = self.page.goto(self.url, wait_until="commit")
-        load = _read(self.page, response.status if response is not None else 0, warm=True)
-        self.idle_since = time.monotonic()
-        return load
-
-    def close(self) -> None:
-        self.context.close()
+    def warm(
+        self, url: str | None
+    ) -> contextlib.AbstractContextManager[WarmContext[HeroLoad] | None]:
+        """The warm-cache limit's context, primed with ``url`` (none for no ``url``)."""
+        return warm_context(self.browser, url, _read)

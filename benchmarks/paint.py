@@ -12,7 +12,11 @@ proxy of ``harness/proxy.py`` at several round-trip times, from:
   ``H2PUSH_EARLY_HINTS = False``, so pushes only; Chromium refuses every push;
 - **d** h2push behind Caddy under Gunicorn, from the files in ``deploy/``;
 - **e** the paint floor: ``bench/floor-<ms>/``, the same HTML without its stylesheet
-  and scripts, from the plain server.
+  and scripts, from the plain server;
+- **w** the warm-cache limit: a's page, from a's server with a lifetime on its static
+  files, in one browser context whose cache already holds the stylesheet, the font
+  and both scripts; each load opens it in a new tab, the HTML fetched anew over a
+  new connection (:mod:`benchmarks.warm`). No hint can bring the page sooner.
 
 Every route is visited twice before the loads (discovery and learning need two
 agreeing pages), and the variants take turns within each cell. See
@@ -34,6 +38,7 @@ from benchmarks.grid import add_grid_arguments, read_grid
 from benchmarks.results import outputs
 from benchmarks.server_record import EventLog, load_timings
 from benchmarks.servers import HOST, ServerSpec, Site, bench_servers, delayed
+from benchmarks.warm import WARM_KEEP_ALIVE, WarmContext
 from h2push.probe import Exchange, ProbeError, fetch
 from harness.browser_recorder import ENV_VAR
 from harness.caddy_stack import CaddyStack, Worker, start_stack
@@ -49,6 +54,7 @@ class Variant:
     label: str
     server: str  # a key of HYPERCORN, or "caddy"
     page: str  # "view" or "floor"
+    warm: bool = False  # loaded in the warm-cache context
 
     def path(self, view_ms: int) -> str:
         return f"/bench/{self.page}-{view_ms}/"
@@ -60,14 +66,17 @@ VARIANTS = {
     "c": Variant("c", "push only (no 103)", "pushonly", "view"),
     "d": Variant("d", "h2push behind Caddy", "caddy", "view"),
     "e": Variant("e", "paint floor", "plain", "floor"),
+    "w": Variant("w", "warm-cache limit", "warm", "view", warm=True),
 }
 # Each inside the request recorder, its events in the servers' folder.
+# "warm" is "hints" with a lifetime on its static files, closing idle connections soon.
 HYPERCORN = {
-    name: ServerSpec(variant, app, {ENV_VAR: f"{{workdir}}/{name}.events"})
-    for name, variant, app in (
-        ("hints", "h2push", "h2push_static_recorded"),
-        ("plain", "plain", "plain_static_recorded"),
-        ("pushonly", "nohints", "h2push_static_recorded"),
+    name: ServerSpec(variant, app, {ENV_VAR: f"{{workdir}}/{name}.events"}, config)
+    for name, variant, app, config in (
+        ("hints", "h2push", "h2push_static_recorded", {}),
+        ("plain", "plain", "plain_static_recorded", {}),
+        ("pushonly", "nohints", "h2push_static_recorded", {}),
+        ("warm", "h2push", "h2push_static_max_age", {"keep_alive_timeout": WARM_KEEP_ALIVE}),
     )
 }
 # Gunicorn's WSGI worker serving the benchmark's pages (deploy/gunicorn.conf.py).
@@ -79,7 +88,7 @@ Results = dict[tuple[int, int, str], list[Load]]  # (RTT, view, variant key): lo
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     quick = "a smoke run: 2 loads, RTT 50, views 0 and 100"
     add_grid_arguments(parser, loads=10, views="0,100,300", quick=quick)
-    parser.add_argument("--variants", default="a,b,c,d,e", help="of a,b,c,d,e (default: all)")
+    parser.add_argument("--variants", default="a,b,c,d,e,w", help="of a,b,c,d,e,w (default: all)")
 
 
 def run(options: argparse.Namespace) -> int:
@@ -167,26 +176,42 @@ def measure(
     rtts, views = grid
     # Chromium's first load pays for starting its network service.
     loader.load(_url(routes, variants[0], rtts[0], views[0]))
+    limit = next((v for v in variants if v.warm), None)
     for rtt in rtts:
         for view in views:
-            for number in range(loads):
-                shift = number % len(variants)
-                for variant in [*variants[shift:], *variants[:shift]]:
-                    load = _load(loader, _url(routes, variant, rtt, view), variant, view, logs)
-                    _check(load, variant, rtt, view)
-                    results.setdefault((rtt, view, variant.key), []).append(load)
+            with loader.warm(_url(routes, limit, rtt, view) if limit else None) as warm:
+                for events in logs.values():
+                    events.since_last()
+                for number in range(loads):
+                    shift = number % len(variants)
+                    for variant in [*variants[shift:], *variants[:shift]]:
+                        load = _load(loader, warm, (routes, rtt, view), variant, logs)
+                        _check(load, variant, rtt, view)
+                        results.setdefault((rtt, view, variant.key), []).append(load)
             log(paint_report.progress(results, variants, rtt, view))
     return results
 
 
 def _load(
-    loader: PageLoader, url: str, variant: Variant, view: int, logs: dict[str, EventLog]
+    loader: PageLoader,
+    warm: WarmContext[Load] | None,
+    where: tuple[dict[tuple[str, int], int], int, int],
+    variant: Variant,
+    logs: dict[str, EventLog],
 ) -> Load:
-    """One load, with what its server recorded of it (nothing behind Caddy)."""
-    load = loader.load(url, variant.page == "view")
+    """One load (the limit's in the warm context), with what its server recorded of
+    it (nothing behind Caddy): its times and the assets it was asked for."""
+    routes, rtt, view = where
+    if variant.warm and warm is not None:
+        load = warm.load(rtt)
+    else:
+        load = loader.load(_url(routes, variant, rtt, view), variant.page == "view")
     events = logs.get(variant.server)
     if events is not None:
-        load.server = load_timings(events.since_last(), variant.path(view), ASSETS["stylesheet"])
+        seen = events.since_last()
+        load.server = load_timings(seen, variant.path(view), ASSETS["stylesheet"])
+        paths = {detail for _, event, detail in seen if event == "request"}
+        load.asked = [name for name, path in ASSETS.items() if path in paths]
     return load
 
 

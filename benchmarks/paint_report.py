@@ -5,7 +5,10 @@ its quartiles, and when the stylesheet, script and font were loaded (Resource
 Timing ``responseEnd``). The targets, for h2push (a, and d behind Caddy):
 
 - within 1.05 x the paint floor (e) where the view takes at least one RTT;
-- faster than plain Django (b) in every cell.
+- faster than plain Django (b) in every cell;
+- within 1.05 x the warm-cache limit (w) where the view takes at least one RTT, for
+  the paint and for the stylesheet, the font and the scripts
+  (:mod:`benchmarks.paint_limit`).
 
 A bootstrap interval of each ratio of medians says how much of a difference the
 noise could make.
@@ -24,6 +27,7 @@ from typing import Any, Protocol, TypeVar
 
 from benchmarks import plots
 from benchmarks.chromium import ASSETS, Load
+from benchmarks.paint_limit import LIMIT, limit_json, limit_verdicts, part_times, print_limit
 from benchmarks.results import Outputs, write_json
 from benchmarks.stats import Verdict, bootstrap_ratio, spread
 from harness.report import log, print_table
@@ -197,8 +201,11 @@ def _json_cell(loads: Sequence[Load]) -> dict[str, Any]:
     summary: dict[str, Any] = {"fcp": vars(spread(_fcps(loads)))}
     for asset in ASSETS:
         summary[asset] = vars(spread([load.end(asset) for load in loads]))
+    summary["scripts"] = vars(spread(part_times(loads, "scripts")))
     summary["html_end"] = vars(spread([load.html_end for load in loads]))
     summary["stylesheet_from_103"] = sum("stylesheet" in load.from_hints for load in loads)
+    summary["assets_asked"] = {a: sum(a in load.asked for load in loads) for a in ASSETS}
+    summary["assets_cached"] = {a: sum(a in load.cached for load in loads) for a in ASSETS}
     names = ("hint", "stylesheet_request", "stylesheet_sent", "page_sent")
     summary |= server_spreads(loads, names)
     summary["loads"] = [vars(load) for load in loads]
@@ -245,13 +252,15 @@ def report(
     log("stylesheet the browser took from the 103; 'CSS sent', 'page sent': medians in ms")
     log("from the page's request, as the server recorded it (not behind Caddy).")
     log("; ".join(f"{v.key}: {v.label}" for v in variants))
+    print_limit(results, (rtts, views))
     verdicts = grid_verdicts(results, variants, (rtts, views), _fcps, cell_verdicts)
-    log("\nVerdicts (n/a: the view is shorter than one RTT, no floor target there):")
+    verdicts += limit_verdicts(results, (rtts, views))
+    log("\nVerdicts (n/a: the view is shorter than one RTT, no floor or limit target there):")
     for verdict in verdicts:
         log("  " + verdict.line())
-    status = write_results(
-        "browser", results, variants, verdicts, _json_cell, {}, (paths, options, elapsed)
-    )
+    extra = limit_json(results, (rtts, views))
+    run = (paths, options, elapsed)
+    status = write_results("browser", results, variants, verdicts, _json_cell, extra, run)
     draw_against(
         results,
         variants,
@@ -260,8 +269,9 @@ def report(
         paths,
         (
             "first contentful paint, ms (median, quartiles)",
-            "Headless Chromium, cold cache: FCP per cell (dashed: the paint floor)",
+            "Headless Chromium: FCP per cell (dashed: paint floor; dotted: warm-cache limit)",
         ),
+        limit=LIMIT,
     )
     return status
 
@@ -273,14 +283,17 @@ def draw_against(
     how: tuple[Callable[[Sequence[AnyLoad]], list[float]], str, Callable[[VariantLike], str]],
     paths: Outputs,
     labels: tuple[str, str],
+    limit: str | None = None,
 ) -> None:
     """Bars of the metric per cell and variant but the reference, whose median is the
-    dashed line. ``how``: the metric, the reference's key, a bar's label; ``labels``:
-    the y axis's and the plot's title."""
+    dashed line, and the ``limit`` variant, if any, whose median is a dotted one.
+    ``how``: the metric, the reference's key, a bar's label; ``labels``: the y axis's
+    and the plot's title."""
     metric, reference, label = how
     rtts, views = grid
     panels: dict[str, dict[str, list[plots.Bar]]] = {}
     floors: dict[str, dict[str, float]] = {}
+    limits: dict[str, dict[str, float]] = {}
     for rtt in rtts:
         panel = f"RTT {rtt} ms"
         for view in views:
@@ -290,8 +303,12 @@ def draw_against(
                 cell = spread(metric(results[rtt, view, v.key]))
                 if v.key == reference:
                     floors.setdefault(panel, {})[group] = cell.median
+                elif v.key == limit:
+                    limits.setdefault(panel, {})[group] = cell.median
                 else:
                     bars.append(plots.Bar(label(v), cell.median, cell.q1, cell.q3))
             panels.setdefault(panel, {})[group] = bars
     y_label, title = labels
-    plots.bars_with_floor(panels, floors, paths.svg_path, y_label=y_label, title=title)
+    plots.bars_with_floor(
+        panels, floors, paths.svg_path, y_label=y_label, title=title, limits=limits
+    )

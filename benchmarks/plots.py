@@ -75,9 +75,11 @@ def bars_with_floor(
     *,
     y_label: str,
     title: str,
+    limits: Mapping[str, Mapping[str, float]] | None = None,
 ) -> None:
     """One panel per key of ``panels`` (an RTT), one group of bars per inner key (a
-    view time), one bar per variant; the floor of each group drawn across it."""
+    view time), one bar per variant; the floor of each group drawn across it
+    (dashed), and its limit, if ``limits`` gives one (dotted)."""
     plt = _pyplot()
     figure, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.6), sharey=True)
     axes = list(axes) if len(panels) > 1 else [axes]
@@ -96,10 +98,13 @@ def bars_with_floor(
                     capsize=1.5,
                     label=bar.label if group_index == 0 else None,
                 )
+            left, right = group_index - 0.45, group_index + 0.45
             floor = floors.get(panel, {}).get(group)
             if floor is not None and math.isfinite(floor):
-                left, right = group_index - 0.45, group_index + 0.45
                 axis.hlines(floor, left, right, colors="black", linestyles="--", linewidth=1)
+            limit = (limits or {}).get(panel, {}).get(group)
+            if limit is not None and math.isfinite(limit):
+                axis.hlines(limit, left, right, colors="#b03a48", linestyles=":", linewidth=1.5)
         axis.set_xticks(range(len(groups)), list(groups))
         axis.set_title(panel)
         axis.grid(axis="y", alpha=0.3)

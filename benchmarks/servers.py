@@ -48,12 +48,14 @@ READY_TIMEOUT = 90.0
 
 @dataclass(frozen=True)
 class ServerSpec:
-    """One server to start: its ``H2PUSH_BENCH_VARIANT``, application, and more
-    environment (``{workdir}`` in a value is the servers' temporary folder)."""
+    """One server to start: its ``H2PUSH_BENCH_VARIANT``, application, more
+    environment (``{workdir}`` in a value is the servers' temporary folder) and more
+    Hypercorn settings (``keep_alive_timeout``, say)."""
 
     variant: str
     app: str  # an application of benchmarks.asgi
     env: Mapping[str, str] = field(default_factory=dict)
+    config: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass
@@ -90,7 +92,8 @@ def start(name: str, spec: ServerSpec, workdir: Path, cert: tuple[Path, Path]) -
         "H2PUSH_BENCH_VARIANT": spec.variant,
         **{key: value.format(workdir=workdir) for key, value in spec.env.items()},
     }
-    return launch_hypercorn(name, f"benchmarks.asgi:{spec.app}", SETTINGS, workdir, cert, extra)
+    app = f"benchmarks.asgi:{spec.app}"
+    return launch_hypercorn(name, app, SETTINGS, workdir, cert, extra, **spec.config)
 
 
 def launch_hypercorn(
