@@ -50,13 +50,14 @@ def fresh_store() -> Iterator[None]:
     """Every test starts with nothing learned, timed or discovered: learning runs on
     every page (the Link header carries what a route agreed on), so what one test's
     pages taught would otherwise show in the next test's headers."""
-    from h2push.django_layer import discovery
+    from h2push.django_layer import discovery, settled
     from h2push.django_layer.learning import get_store, get_view_times
 
     def forget() -> None:
         get_store.cache_clear()
         get_view_times.cache_clear()
         discovery.forget()
+        settled.forget()
 
     forget()
     yield

@@ -101,6 +101,8 @@ class Story:
     view_ended: float | None = None
     # What field learning knows of the route (H2PUSH_FIELD), in a few words.
     field: str | None = None
+    # The route is settled and this page was not read for links (one in 32 is).
+    settled: bool = False
 
     def link(self, url: str, source: Source) -> None:
         if not any(e.url == url and e.source is not None for e in self.events):
@@ -146,10 +148,12 @@ class Story:
         # answered. Read now, not at import: a preforking server forks after that.
         request = f"{self.method} {self.path} (pid {os.getpid()})"
         field = f" | field: {self.field}" if self.field else ""
+        settled = " | settled route: page not read for links" if self.settled else ""
         return (
             f"{request}: {timing}{view}{'; '.join(links) or 'no links'}"
             + (f" | {'; '.join(self.reasons)}" if self.reasons else "")
             + field
+            + settled
         )
 
     def _view_times(self) -> str:

@@ -177,13 +177,9 @@ def is_learnable(request: HttpRequest, response: HttpResponseBase) -> bool:
     )
 
 
-def _static_settings(setting: str) -> bool:
-    return setting.startswith("STATIC") or setting == "INSTALLED_APPS"
-
-
 # Whether the URL names an existing static file, and cannot climb out of
 # STATIC_URL: a ".." segment, even percent-encoded, is resolved by servers and clients.
-@caches.per_process(4096, when=_static_settings)
+@caches.per_process(4096, when=staticnames.names_files)
 def _is_static_url(url: str, static_url: str) -> bool:
     if not static_url or not url.startswith(static_url) or len(url) > MAX_URL_LENGTH:
         return False

@@ -8,7 +8,7 @@ push, a 103 Early Hints response) is the delivery layer's business
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import NamedTuple
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
@@ -247,7 +247,9 @@ class PreloadMiddleware:
         learned: tuple[Preload, ...] = ()
         if visit is not None and learnable:
             learned = visit.learned_preloads()  # a page's assets; not an error's or a redirect's
-        added = self.add_links(request, response, [*registered, *learned], visit)
+        added = self.add_links(
+            request, response, [*registered, *learned], visit, learned_only=not registered
+        )
         if visit is None:
             return None, None
         new_entry = visit.finish(response, registered, learnable)
@@ -264,16 +266,29 @@ class PreloadMiddleware:
         response: HttpResponseBase,
         preloads: list[Preload],
         visit: Visit | None = None,
+        learned_only: bool = False,
     ) -> tuple[Preload, ...]:
         """Merge ``preloads`` into the response's ``Link`` header; those that made it
-        become its ``push_promises``, and are returned."""
+        become its ``push_promises``, and are returned. ``learned_only``: they are
+        the route's learned links alone (nothing was registered)."""
         if not preloads:
             return ()
         own_origin = visit.own_origin if visit is not None else None
         if own_origin is None and any(p.origin for p in preloads):
             own_origin = learning.request_origin(request)
         view_header = response.headers.get("Link")
-        merged = _merge(view_header, tuple(preloads), conf.H2PUSH_MAX_PRELOADS, own_origin)
+        settled = visit.reusable if visit is not None and learned_only else None
+        if settled is not None:
+            # A settled route's pages merge the same links into the same view header.
+            reused: _Merged | None = settled.reused(("link", view_header))
+            if reused is not None:
+                merged = reused
+            else:
+                merged = _merge(view_header, tuple(preloads), conf.H2PUSH_MAX_PRELOADS, own_origin)
+                if not (merged.too_long or merged.over_cap or merged.foreign):
+                    settled.keep(("link", view_header), merged)  # nothing to log on the next page
+        else:
+            merged = _merge(view_header, tuple(preloads), conf.H2PUSH_MAX_PRELOADS, own_origin)
         if visit is not None and visit.story is not None:
             _tell_header(visit.story, preloads, merged, view_header)
         if merged.header:
@@ -282,18 +297,18 @@ class PreloadMiddleware:
         return merged.added
 
 
-def _early_values(visit: Visit, view: Callable[..., object], channel: bool) -> list[str]:
+def _early_values(visit: Visit, view: Callable[..., object], channel: bool) -> Sequence[str]:
     """What goes out early, if anything: nothing for a route too fast to gain."""
     visit.tell_field(view)
     if not visit.worth_hinting:
         visit.note(Reason.FAST_VIEW)
-        return []
+        return ()
     values = visit.early_values(view)
     if not channel:
         visit.note(Reason.NO_EARLY_CHANNEL)
     elif values and visit.field is not None and field_visit.hold_out(visit.field):
         visit.note(Reason.HOLDOUT)
-        return []
+        return ()
     return values
 
 

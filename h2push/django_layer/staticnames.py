@@ -20,14 +20,15 @@ from django.utils.functional import empty
 
 from h2push.core import caches
 
-__all__ = ["exists", "exists_now", "size"]
+__all__ = ["exists", "exists_now", "names_files", "size"]
 
 
-def _static_settings(setting: str) -> bool:
+def names_files(setting: str) -> bool:
+    """Whether ``setting`` changes which static files there are, or their names."""
     return setting.startswith("STATIC") or setting in ("STORAGES", "INSTALLED_APPS", "DEBUG")
 
 
-@caches.per_process(4096, when=_static_settings)
+@caches.per_process(4096, when=names_files)
 def exists(name: str) -> bool:
     """Whether static file ``name`` exists (a source name, or a hashed one from the
     manifest); ``False`` when nothing can tell, and never an error. Asked once."""
@@ -48,7 +49,7 @@ def exists_now(name: str) -> bool:
         return False
 
 
-@caches.per_process(4096, when=_static_settings)
+@caches.per_process(4096, when=names_files)
 def size(name: str) -> int | None:
     """The size in bytes of static file ``name``; ``None`` if unknown."""
     found = finders.find(name)
@@ -63,7 +64,7 @@ def size(name: str) -> int | None:
         return None
 
 
-@caches.per_process(1, when=_static_settings)
+@caches.per_process(1, when=names_files)
 def _manifest_names() -> frozenset[str] | None:
     """Every name a manifest storage knows (source and hashed), or ``None`` for a
     storage without one (or whose manifest is empty: not collected yet)."""

@@ -19,11 +19,13 @@ from h2push.core import caches
 from h2push.core import story as stories
 from h2push.core.story import STORY_KEY, Fate, Reason, Source, Story
 from h2push.django_layer import discovery, learning, origins
+from h2push.django_layer import settled as settled_routes
 from h2push.django_layer.conf import conf, django_setting
 from h2push.django_layer.decorators import declared_preloads
 from h2push.django_layer.field import visit as field_visit
 from h2push.django_layer.field.visit import FieldVisit
 from h2push.django_layer.preload import Preload
+from h2push.django_layer.settled import SettledRoute
 
 __all__ = ["Visit", "without_missing_files"]
 
@@ -44,11 +46,18 @@ class Visit:
     tells: bool = False
     # What field learning says of this request (H2PUSH_FIELD); None when it is off.
     field: FieldVisit | None = None
+    # The route's settled state when this page is not looked at (most pages of a
+    # settled route): the store is not read, the page not discovered.
+    settled: SettledRoute | None = None
 
     @classmethod
     def begin(cls, request: HttpRequest) -> Visit:
         route, own_origin = learning.route_and_origin(request)
         visit = cls(route, own_origin, started=time.perf_counter())
+        if route is not None and conf.H2PUSH_LEARN:
+            visit.settled = settled_routes.settled(route, own_origin)
+            if visit.settled is not None:
+                visit.learned = visit.settled.entry
         if stories.listening():
             carrier = getattr(request, "scope", None) or request.META
             visit.story = carrier.get(STORY_KEY)
@@ -61,6 +70,7 @@ class Visit:
                     visit.story.started = visit.started
             if visit.story is not None:
                 visit.story.view_started = visit.started
+                visit.story.settled = visit.settled is not None
         return visit
 
     def read(self, learned: learning.Learned | None) -> None:
@@ -75,7 +85,13 @@ class Visit:
 
     @property
     def reads_store(self) -> bool:
-        return self.route is not None and conf.H2PUSH_LEARN
+        return self.route is not None and conf.H2PUSH_LEARN and self.settled is None
+
+    @property
+    def reusable(self) -> SettledRoute | None:
+        """The settled route whose earlier pages' work this page may reuse: not when
+        a story is told (it wants each step) or field learning varies the links."""
+        return self.settled if self.story is None and self.field is None else None
 
     @property
     def worth_hinting(self) -> bool:
@@ -84,8 +100,19 @@ class Visit:
             self.route, conf.H2PUSH_EARLY_HINTS_MIN_VIEW_MS
         )
 
-    def early_values(self, view: Callable[..., object]) -> list[str]:
-        """The ``Link`` values known before the view: declared first, then learned."""
+    def early_values(self, view: Callable[..., object]) -> tuple[str, ...]:
+        """The ``Link`` values known before the view: declared first, then learned;
+        a settled route's pages reuse its first page's (unless a story is told)."""
+        settled = self.reusable
+        if settled is None:
+            return self._early_values(view)
+        values: tuple[str, ...] | None = settled.reused(("early", view))
+        if values is None:
+            values = self._early_values(view)
+            settled.keep(("early", view), values)
+        return values
+
+    def _early_values(self, view: Callable[..., object]) -> tuple[str, ...]:
         declared = [d.resolve() for d in declared_preloads(view)]
         values = list(dict.fromkeys(p.link_value() for p in declared))
         agreed = self.learned.agreed if self.learned is not None else ()
@@ -96,7 +123,7 @@ class Visit:
         if self.story is not None:
             self._tell_early(declared, values)
         trusted = origins.trusted_values(tuple(values), self.own_origin)
-        return list(trusted[: conf.H2PUSH_MAX_PRELOADS])
+        return trusted[: conf.H2PUSH_MAX_PRELOADS]
 
     def tell_field(self, view: Callable[..., object]) -> None:
         """Record what the field did to this page's links, if it is on."""
@@ -134,7 +161,10 @@ class Visit:
             return None
         elapsed_ms = (ended - self.started) * 1000
         learning.get_view_times().record(self.route, elapsed_ms)
-        if self.learned is None or not learnable:
+        if self.settled is not None or not learnable:
+            return None
+        if self.learned is None:
+            settled_routes.observe(self.route, self.own_origin, None, changed=False)
             return None
         discovered = _discovered(self.route, response)
         if self.story is not None:
@@ -146,7 +176,9 @@ class Visit:
         if discovered and django_setting("DEBUG"):
             discovered = tuple(without_missing_files([*discovered], self.story, Source.DISCOVERED))
         used = (*registered, *discovered)
-        return learning.next_entry(self.learned, used, conf.H2PUSH_MAX_PRELOADS)
+        new_entry = learning.next_entry(self.learned, used, conf.H2PUSH_MAX_PRELOADS)
+        settled_routes.observe(self.route, self.own_origin, self.learned, new_entry is not None)
+        return new_entry
 
 
 def _discovered(route: str, response: HttpResponseBase) -> tuple[Preload, ...]:

@@ -472,9 +472,9 @@ def test_middleware_and_async_view_run_in_the_event_loop_thread(
     seen: list[int] = []
     original = PreloadMiddleware.add_links
 
-    def add_links(self: PreloadMiddleware, *args: Any) -> None:
+    def add_links(self: PreloadMiddleware, *args: Any, **kwargs: Any) -> None:
         seen.append(threading.get_ident())
-        original(self, *args)
+        original(self, *args, **kwargs)
 
     monkeypatch.setattr(PreloadMiddleware, "add_links", add_links)
 
