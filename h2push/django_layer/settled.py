@@ -26,9 +26,8 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.staticfiles.storage import staticfiles_storage
-
 from h2push.core import caches
+from h2push.django_layer import staticnames
 from h2push.django_layer.learning import Learned
 
 __all__ = ["LOOKS_TO_SETTLE", "LOOK_EVERY", "SettledRoute", "forget", "observe", "settled"]
@@ -123,7 +122,4 @@ def observe(route: str, origin: str, read: Learned | None, changed: bool) -> Non
 def _generation() -> object:
     """What names this deploy's static files: the manifest's hash, if the storage
     keeps one (``ManifestStaticFilesStorage`` and its kin)."""
-    try:
-        return getattr(staticfiles_storage, "manifest_hash", None)
-    except Exception:  # a storage that cannot be built: nothing to follow
-        return None
+    return getattr(staticnames.built_storage(), "manifest_hash", None)

@@ -20,7 +20,7 @@ from django.utils.functional import empty
 
 from h2push.core import caches
 
-__all__ = ["exists", "exists_now", "names_files", "size"]
+__all__ = ["built_storage", "exists", "exists_now", "names_files", "size"]
 
 
 def names_files(setting: str) -> bool:
@@ -82,11 +82,18 @@ def _storage_holds_files() -> bool:
     # a remote one (any other class) holds what was uploaded to it.
     if settings.STATIC_ROOT:
         return True
+    storage = built_storage()
+    return storage is not None and not isinstance(storage, FileSystemStorage)
+
+
+@caches.per_process(1, when=names_files)
+def built_storage() -> Any:
+    """The static files storage itself (``staticfiles_storage`` is a lazy stand-in,
+    each attribute a detour through it); ``None`` if it cannot be built."""
     lazy: Any = staticfiles_storage  # a LazyObject, built on first use
     try:
         if lazy._wrapped is empty:
             lazy._setup()
-        storage = lazy._wrapped
+        return lazy._wrapped
     except Exception:  # the storage cannot even be built
-        return False
-    return not isinstance(storage, FileSystemStorage)
+        return None
