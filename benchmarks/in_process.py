@@ -45,6 +45,8 @@ class Case:
     query: str = ""
     settings: dict[str, Any] = field(default_factory=dict)
     baseline: str | None = None
+    # Every page read for links, as on a route that never settles.
+    unsettled: bool = False
 
     @property
     def name(self) -> str:
@@ -69,6 +71,14 @@ CASES = [
     Case("c", "h2push, /slow/declared/", "h2push", "/slow/declared/", "ms=0", baseline="d"),
     # The cost target's pair: a's very page, its assets found by discovery.
     Case("s", "h2push, /bench/static/", "h2push", "/bench/static/", baseline="a"),
+    Case(
+        "u",
+        "h2push, /bench/static/, unsettled",
+        "h2push",
+        "/bench/static/",
+        baseline="a",
+        unsettled=True,
+    ),
 ]
 PROFILED_CASE = "b"
 Results = dict[str, list[float]]  # case key: CPU ms per request of each block
@@ -146,9 +156,17 @@ def plain_django() -> ASGIApp:
 async def serve(app: ASGIApp, case: Case, count: int) -> None:
     from django.test import override_settings  # Django is set up by load_apps()
 
-    with override_settings(**case.settings):
-        for _ in range(count):
-            await call_app(app, scope(case.path, case.query))
+    from h2push.django_layer import settled
+
+    look_every = settled.LOOK_EVERY
+    try:
+        if case.unsettled:
+            settled.LOOK_EVERY = 1  # every page is looked at
+        with override_settings(**case.settings):
+            for _ in range(count):
+                await call_app(app, scope(case.path, case.query))
+    finally:
+        settled.LOOK_EVERY = look_every
 
 
 async def measure(
