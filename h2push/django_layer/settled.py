@@ -92,10 +92,9 @@ def settled(route: str, origin: str) -> SettledRoute | None:
         caches.forget("STORAGES")
         return None
     known.pages += 1
-    if known.pages >= LOOK_EVERY:
-        known.pages = 0
-        return None
-    return known
+    # Due a look until a page that can teach (a 200 HTML page) has been read: a
+    # redirect or an error in the look's place must not put the next look off.
+    return None if known.pages >= LOOK_EVERY else known
 
 
 def observe(route: str, origin: str, read: Learned | None, changed: bool) -> None:
@@ -109,6 +108,7 @@ def observe(route: str, origin: str, read: Learned | None, changed: bool) -> Non
     if isinstance(known, SettledRoute):
         if known.entry != read:  # another process changed the shared entry
             _routes.pop(key, None)
+        known.pages = 0
         return
     unchanged = known.unchanged + 1 if known is not None and known.entry == read else 1
     if len(_routes) >= _MAX_ROUTES:

@@ -123,6 +123,17 @@ def test_a_page_that_disagrees_unsettles_the_route_at_once(reads: Reads, pages: 
     assert reads.during(lambda: pages.visit(DARK, LOOKS_TO_SETTLE)) == LOOKS_TO_SETTLE
 
 
+def test_a_look_that_falls_on_a_page_that_cannot_teach_is_taken_by_the_next(
+    reads: Reads, pages: Pages
+) -> None:
+    pages.settle()
+    # HEAD requests are counted as pages of the route but never read for links.
+    for _ in range(LOOK_EVERY):
+        assert pages.client.head(LIGHT).status == 200
+    assert reads.during(lambda: pages.hinted(LIGHT)) == 1
+    assert reads.during(lambda: pages.hinted(LIGHT)) == 0
+
+
 def test_a_settings_change_makes_the_next_page_read(reads: Reads, pages: Pages) -> None:
     pages.settle()
     assert reads.during(lambda: pages.hinted(LIGHT)) == 0
