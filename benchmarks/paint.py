@@ -32,7 +32,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from benchmarks import paint_report
+from benchmarks import paint_report, paint_trace
 from benchmarks.chromium import ASSETS, Load, PageLoader, chromium
 from benchmarks.grid import add_grid_arguments, read_grid
 from benchmarks.results import outputs
@@ -82,18 +82,26 @@ HYPERCORN = {
 # Gunicorn's WSGI worker serving the benchmark's pages (deploy/gunicorn.conf.py).
 CADDY_WORKER = Worker((), "benchmarks.caddy_wsgi", informational=False)
 Cell = tuple[int, int]  # (RTT ms, view ms)
+TRACED = ("a", "d", "w")  # the variants --trace loads
 Results = dict[tuple[int, int, str], list[Load]]  # (RTT, view, variant key): loads
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     quick = "a smoke run: 2 loads, RTT 50, views 0 and 100"
     add_grid_arguments(parser, loads=10, views="0,100,300", quick=quick)
+    parser.add_argument(
+        "--trace",
+        metavar="RTT,VIEW",
+        help="after the loads, load a, d and w in this cell of the grid 3 more times each "
+        "with Chromium's tracing on, and print and keep each load's timeline",
+    )
     parser.add_argument("--variants", default="a,b,c,d,e,w", help="of a,b,c,d,e,w (default: all)")
 
 
 def run(options: argparse.Namespace) -> int:
     rtts, views = read_grid(options, quick_views="0,100")
     variants = [VARIANTS[k.strip()] for k in options.variants.split(",") if k.strip()]
+    trace = _trace_cell(options.trace, rtts, views)
     started = time.monotonic()
     log("h2push browser benchmark: first contentful paint in headless Chromium\n")
     print_machine()
@@ -106,10 +114,12 @@ def run(options: argparse.Namespace) -> int:
         logs = {name: EventLog(site.workdir / f"{name}.events") for name in site.servers}
         with chromium(site.certfile) as loader:
             results = measure(loader, routes, logs, variants, (rtts, views), options.loads)
+            traced = trace_cell(loader, routes, variants, trace) if trace else {}
         loadavg = load_average()
     elapsed = time.monotonic() - started
     paths = outputs("browser", options)
-    status = paint_report.report(results, variants, rtts, views, paths, options, elapsed)
+    extra = {"traces": {"cell": trace, "timelines": traced}} if trace else {}
+    status = paint_report.report(results, variants, (rtts, views), paths, options, elapsed, extra)
     log(f"load average at the end: {loadavg}; took {elapsed:.0f} s")
     return status
 
@@ -213,6 +223,40 @@ def _load(
         paths = {detail for _, event, detail in seen if event == "request"}
         load.asked = [name for name, path in ASSETS.items() if path in paths]
     return load
+
+
+def _trace_cell(text: str | None, rtts: Sequence[int], views: Sequence[int]) -> Cell | None:
+    if not text:
+        return None
+    rtt, view = (int(x) for x in text.split(","))
+    if rtt not in rtts or view not in views:
+        raise SystemExit(f"--trace {text}: not a cell of the grid (RTTs {rtts}, views {views})")
+    return rtt, view
+
+
+def trace_cell(
+    loader: PageLoader, routes: dict[tuple[str, int], int], variants: Sequence[Variant], cell: Cell
+) -> paint_trace.Traced:
+    """Three loads each of a, d and w in ``cell`` with Chromium tracing, in turn."""
+    rtt, view = cell
+    folder = paint_trace.trace_folder()
+    traced: paint_trace.Traced = {}
+    chosen = [v for v in variants if v.key in TRACED]
+    limit = next((v for v in chosen if v.warm), None)
+    with loader.warm(_url(routes, limit, rtt, view) if limit else None) as warm:
+        for _ in range(3):
+            for variant in chosen:
+                url = _url(routes, variant, rtt, view)
+
+                def one(variant: Variant = variant, url: str = url) -> Load:
+                    if variant.warm and warm is not None:
+                        return warm.load(rtt)
+                    return loader.load(url)
+
+                _, times = paint_trace.trace_load(loader.browser, one, url, folder)
+                traced.setdefault(variant.key, []).append(times)
+    paint_trace.print_traces(traced, cell, folder)
+    return traced
 
 
 def _url(routes: dict[tuple[str, int], int], variant: Variant, rtt: int, view: int) -> str:

@@ -238,13 +238,15 @@ def write_results(
 def report(
     results: Results,
     variants: Sequence[VariantLike],
-    rtts: Sequence[int],
-    views: Sequence[int],
+    grid: Grid,
     paths: Outputs,
     options: argparse.Namespace,
     elapsed: float,
+    extra: dict[str, Any],
 ) -> int:
-    """Print the tables and verdicts, write the JSON and the plot; 1 if a target is missed."""
+    """Print the tables and verdicts, write the JSON (with ``extra``) and the plot; 1 if
+    a target is missed."""
+    rtts, views = grid
     log("")
     headers = ["RTT", "view", "", "FCP", "stylesheet", "script", "font", "HTML", "CSS by 103"]
     print_cells(results, variants, (rtts, views), _row, [*headers, "CSS sent", "page sent"])
@@ -258,7 +260,7 @@ def report(
     log("\nVerdicts (n/a: the view is shorter than one RTT, no floor or limit target there):")
     for verdict in verdicts:
         log("  " + verdict.line())
-    extra = limit_json(results, (rtts, views))
+    extra = limit_json(results, (rtts, views)) | extra
     run = (paths, options, elapsed)
     status = write_results("browser", results, variants, verdicts, _json_cell, extra, run)
     draw_against(
