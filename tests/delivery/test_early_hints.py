@@ -62,7 +62,8 @@ def test_the_gate_fails_a_view_that_gets_no_103() -> None:
 def test_declared_links_are_pushed_and_hinted_before_the_view_on_the_first_request() -> None:
     run = request(H2TestClient(), "/early/declared/", gate=True)
     assert_pushes_then_hint_then_view(run, ASSETS)
-    assert run.hints == [[CSS, JS]]
+    # One 103, one link field: its links comma-joined, in order.
+    assert run.hint_fields == [[[CSS, JS]]]
     # The final response still carries its full Link header.
     assert link_values(run) == [CSS, JS]
 
@@ -99,7 +100,7 @@ def test_learned_links_are_hinted_once_two_pages_agreed_not_before() -> None:
 
     second = request(client, "/early/learn/?s=css/base.css&s=js/app.js", gate=True)
     assert_pushes_then_hint_then_view(second, ASSETS)
-    assert second.hints == [[CSS, JS]]
+    assert second.hint_fields == [[[CSS, JS]]]
     assert link_values(second) == [CSS, JS]
 
 
@@ -294,8 +295,8 @@ def test_cdn_static_url_is_hinted_after_a_preconnect_and_never_pushed() -> None:
     client = H2TestClient()
     declared = request(client, "/early/declared/", gate=True)
     assert declared.status == 200
-    assert declared.hints == [
-        [preconnect, css, "<https://cdn.example/static/js/app.js>; rel=preload; as=script"]
+    assert declared.hint_fields == [
+        [[preconnect, css, "<https://cdn.example/static/js/app.js>; rel=preload; as=script"]]
     ]
     assert declared.pushed == []
     assert link_values(declared) == [
@@ -308,8 +309,8 @@ def test_cdn_static_url_is_hinted_after_a_preconnect_and_never_pushed() -> None:
         request(client, "/early/learn/?s=css/base.css&s=img/logo.png")
     learned = request(client, "/early/learn/?s=css/base.css&s=img/logo.png", gate=True)
     assert learned.status == 200
-    assert learned.hints == [
-        [preconnect, css, "<https://cdn.example/static/img/logo.png>; rel=preload; as=image"]
+    assert learned.hint_fields == [
+        [[preconnect, css, "<https://cdn.example/static/img/logo.png>; rel=preload; as=image"]]
     ]
     assert learned.pushed == []
     assert preconnect in link_values(learned)

@@ -29,12 +29,14 @@ from h2push.testing import H2TestClient
 from harness.asgi import HINT, START, AsgiCall, Message, kinds, response_start
 from harness.constants import CSS_LINK, EARLY_URLS, JS_LINK
 from tests.support.apps.early_urls import GATE
+from tests.support.linkfields import links_in
 
 INFORMATIONAL = "http.response.informational"
 OPT_IN = override_settings(H2PUSH_EARLY_HINTS_AS_INFORMATIONAL=True)
 NAVIGATION = {"sec-fetch-mode": "navigate", "sec-fetch-dest": "document"}
 FETCH = {"sec-fetch-mode": "cors", "sec-fetch-dest": "empty"}
-HINT_HEADERS = [(b"link", CSS_LINK.encode()), (b"link", JS_LINK.encode())]
+# As informational() reads a 103's headers: one link field carrying both links.
+HINT_HEADERS = [(b"link", [CSS_LINK, JS_LINK])]
 DEADLINE = 10.0
 
 
@@ -50,7 +52,13 @@ def http1_client() -> H2TestClient:
 
 
 def informational(messages: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    return [m for m in messages if m["type"] == INFORMATIONAL]
+    """The informational messages sent, each header as its name and the links its
+    value carries: ``[(b"link", [a, b])]`` is one field holding ``a`` and ``b``."""
+    sent = [m for m in messages if m["type"] == INFORMATIONAL]
+    for message in sent:
+        # ASGI header names and values are bytes.
+        assert all(isinstance(part, bytes) for h in message["headers"] for part in h), message
+    return [{**m, "headers": [(n, links_in(v)) for n, v in m["headers"]]} for m in sent]
 
 
 def refuse_informational(message: Message) -> None:
@@ -191,7 +199,7 @@ def call(app: ChannelApp, *, informational_hints: bool = True, **scope: Any) -> 
 def test_the_channel_sends_one_103_however_often_it_is_called() -> None:
     messages = call(ChannelApp([[CSS_LINK], [CSS_LINK, JS_LINK], [JS_LINK]]))
     assert kinds(messages) == [INFORMATIONAL, START, "http.response.body"]
-    assert informational(messages)[0]["headers"] == [(b"link", CSS_LINK.encode())]
+    assert informational(messages)[0]["headers"] == [(b"link", [CSS_LINK])]
 
 
 def test_nothing_after_the_response_started() -> None:
@@ -215,8 +223,7 @@ def test_cross_origin_preloads_go_as_preconnects_and_unsafe_values_never() -> No
     ]
     messages = call(ChannelApp([links]))
     assert informational(messages)[0]["headers"] == [
-        (b"link", b"<https://cdn.example>; rel=preconnect"),
-        (b"link", CSS_LINK.encode()),
+        (b"link", ["<https://cdn.example>; rel=preconnect", CSS_LINK])
     ]
 
 

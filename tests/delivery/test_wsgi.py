@@ -23,22 +23,30 @@ from h2push.delivery.wsgi_middleware import EarlyHintsMiddleware
 from h2push.wsgi import H2PushWSGIMiddleware, get_wsgi_application
 from harness.constants import CSS_LINK, JS_LINK
 from tests.support.apps import servers_settings
+from tests.support.linkfields import links_in
 
 Environ = dict[str, Any]
 NAVIGATION = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"}
 FETCH = {"Sec-Fetch-Mode": "cors", "Sec-Fetch-Dest": "empty"}
-GUNICORN_LINKS = [("Link", CSS_LINK), ("Link", JS_LINK)]
+# The 103's headers as ServerHints records them: one Link field carrying both links.
+GUNICORN_LINKS = [("Link", [CSS_LINK, JS_LINK])]
 
 
 class ServerHints:
-    """A server's ``wsgi.early_hints``: records each call; raises ``error`` if given."""
+    """A server's ``wsgi.early_hints``: records each call, each header as its name and
+    the links its value carries (``[("Link", [a, b])]`` is one field holding ``a`` and
+    ``b``); raises ``error`` if given. Like Gunicorn it takes text only, and records
+    nothing else."""
 
     def __init__(self, error: Exception | None = None) -> None:
-        self.calls: list[list[tuple[str, str]]] = []
+        self.calls: list[list[tuple[str, list[str]]]] = []
         self.error = error
 
     def __call__(self, headers: Iterable[tuple[str, str]]) -> None:
-        self.calls.append(list(headers))
+        headers = list(headers)
+        if not all(isinstance(n, str) and isinstance(v, str) for n, v in headers):
+            raise TypeError(f"header names and values must be str: {headers!r}")
+        self.calls.append([(name, links_in(value)) for name, value in headers])
         if self.error is not None:
             raise self.error
 
@@ -97,13 +105,13 @@ def test_a_get_navigation_gets_one_103_with_its_links() -> None:
 def test_a_client_without_sec_fetch_headers_gets_one_too() -> None:
     hints = ServerHints()
     run(InnerApp([[CSS_LINK]]), environ_for(server_hints=hints))
-    assert hints.calls == [[("Link", CSS_LINK)]]
+    assert hints.calls == [[("Link", [CSS_LINK])]]
 
 
 def test_the_server_is_called_once_however_often_the_channel_is() -> None:
     hints = ServerHints()
     run(InnerApp([[CSS_LINK], [JS_LINK], [CSS_LINK, JS_LINK]]), environ_for(server_hints=hints))
-    assert hints.calls == [[("Link", CSS_LINK)]]
+    assert hints.calls == [[("Link", [CSS_LINK])]]
 
 
 @pytest.mark.parametrize("method", ["POST", "HEAD", "PUT", "DELETE", "OPTIONS"])
@@ -139,13 +147,11 @@ def test_another_origins_preload_goes_as_a_preconnect() -> None:
         CSS_LINK,
     ]
     run(InnerApp([links]), environ_for(server_hints=hints))
-    assert hints.calls == [
-        [
-            ("Link", "<https://cdn.example>; rel=preconnect"),
-            ("Link", "<https://fonts.example>; rel=preconnect; crossorigin"),
-            ("Link", CSS_LINK),
-        ]
+    preconnects = [
+        "<https://cdn.example>; rel=preconnect",
+        "<https://fonts.example>; rel=preconnect; crossorigin",
     ]
+    assert hints.calls == [[("Link", [*preconnects, CSS_LINK])]]
 
 
 def test_values_with_control_characters_never_reach_the_server() -> None:
@@ -159,7 +165,7 @@ def test_values_with_control_characters_never_reach_the_server() -> None:
         CSS_LINK,
     ]
     run(InnerApp([links]), environ_for(server_hints=hints))
-    assert hints.calls == [[("Link", CSS_LINK)]]
+    assert hints.calls == [[("Link", [CSS_LINK])]]
 
 
 def test_nothing_fit_for_a_103_sends_none() -> None:
@@ -289,11 +295,11 @@ def test_declared_and_learned_links_go_in_one_103() -> None:
     recorders = [ServerHints() for _ in range(3)]
     for hints in recorders:
         serve(app, environ_for(path="/servers/both/", server_hints=hints))
-    logo = ("Link", "</static/img/logo.png>; rel=preload; as=image")
+    logo = "</static/img/logo.png>; rel=preload; as=image"
     assert [hints.calls for hints in recorders] == [
         [GUNICORN_LINKS],
         [GUNICORN_LINKS],
-        [[*GUNICORN_LINKS, logo]],
+        [[("Link", [CSS_LINK, JS_LINK, logo])]],
     ]
 
 
@@ -346,4 +352,4 @@ def test_an_explicit_option_wins_over_the_setting(settings: Settings) -> None:
     hints = ServerHints()
     inner = InnerApp([[CSS_LINK]])
     H2PushWSGIMiddleware(inner, early_hints=True)(environ_for(server_hints=hints), start_response)
-    assert hints.calls == [[("Link", CSS_LINK)]]
+    assert hints.calls == [[("Link", [CSS_LINK])]]

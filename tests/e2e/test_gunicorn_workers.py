@@ -40,12 +40,16 @@ from harness.caddy_stack import GUNICORN_CONF, start_gunicorn
 from harness.constants import CSS_LINK, JS_LINK, REDIS_SETTINGS, REPO, START_TIMEOUT
 from harness.processes import ServerProcess, server_env
 from harness.redis import RedisServer
+from tests.support.linkfields import links_in
 
 pytestmark = pytest.mark.e2e
 
 WORKERS = 3
 PAGE = "/slow/?ms=10"
 HINTS = [CSS_LINK, JS_LINK]
+# A hinted page's 103s, as Visit.early_hints reads them: one 103 with one Link field
+# carrying both links.
+ONE_HINT = [[HINTS]]
 # Two pages that agree teach a route; the next one is hinted.
 LEARNING_VISITS = 2
 TIMEOUT = 10.0
@@ -63,7 +67,7 @@ STORES = {
 
 @dataclass(frozen=True)
 class Visit:
-    """One page: the worker that answered and the status and Link values of each
+    """One page: the worker that answered and the status and Link field lines of each
     response head, 103s first."""
 
     pid: int
@@ -74,8 +78,9 @@ class Visit:
         return self.heads[-1][0]
 
     @property
-    def early_hints(self) -> list[list[str]]:
-        return [links for status, links in self.heads if status == 103]
+    def early_hints(self) -> list[list[list[str]]]:
+        """Each 103's Link fields, each as the links it carries."""
+        return [[links_in(f) for f in fields] for status, fields in self.heads if status == 103]
 
     @property
     def hinted(self) -> bool:
@@ -199,7 +204,7 @@ def visit(server: ServerProcess, wanted: Callable[[int], bool]) -> Visit:
 
 
 def _heads(raw: bytes) -> list[tuple[int, list[str]]]:
-    """Status and Link values of each response head in ``raw``, up to the final one."""
+    """Status and Link field lines of each response head in ``raw``, up to the final one."""
     heads: list[tuple[int, list[str]]] = []
     rest = raw
     while not heads or heads[-1][0] < 200:
@@ -240,11 +245,11 @@ def test_with_redis_a_route_is_hinted_on_the_third_visit_whichever_worker_answer
     assert [v.hinted for v in teaching] == [False] * LEARNING_VISITS, teaching
     # Its worker never served /slow/: the two pages it was learned from came through
     # the other two, and it read them from Redis.
-    assert third.early_hints == [HINTS], (third, gunicorn.tail(40))
+    assert third.early_hints == ONE_HINT, (third, gunicorn.tail(40))
     # From then on every worker hints it, those that taught it included.
     for pid in sorted(worker_pids(gunicorn)):
         again = visit(gunicorn, pid.__eq__)
-        assert again.early_hints == [HINTS], (again, gunicorn.tail(40))
+        assert again.early_hints == ONE_HINT, (again, gunicorn.tail(40))
     assert "Traceback" not in gunicorn.output(), gunicorn.tail(60)
 
 
@@ -256,7 +261,7 @@ def test_with_the_default_store_each_worker_learns_alone(gunicorn: ServerProcess
     # One worker that sees a second page learns it, and hints its own next page.
     taught = visits[0].pid
     assert not visit(gunicorn, taught.__eq__).hinted
-    assert visit(gunicorn, taught.__eq__).early_hints == [HINTS]
+    assert visit(gunicorn, taught.__eq__).early_hints == ONE_HINT
     # The others still do not.
     assert not visit(gunicorn, other_than({taught})).hinted
 

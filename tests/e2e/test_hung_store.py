@@ -31,6 +31,7 @@ from h2push.testing import H2TestClient
 from h2push.wsgi import get_wsgi_application
 from harness.constants import CSS_LINK, EARLY_URLS, JS_LINK
 from harness.redis import RedisServer
+from tests.support.linkfields import links_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.urls(EARLY_URLS), pytest.mark.usefixtures("fresh_store")]
 
@@ -159,14 +160,15 @@ class ServerHints:
 
 
 def wsgi_page(application: Any) -> list[list[str]]:
-    """One page through the WSGI stack, as Gunicorn runs it; the 103s it got."""
+    """One page through the WSGI stack, as Gunicorn runs it; the 103s it got, each as
+    its links."""
     hints = ServerHints()
     environ = RequestFactory().get(PAGE).environ
     environ["wsgi.early_hints"] = hints
     statuses: list[str] = []
     body = b"".join(application(environ, lambda status, headers, exc=None: statuses.append(status)))
     assert statuses == ["200 OK"], body[:300]
-    return [[value for _, value in call] for call in hints.calls]
+    return [[link for _, value in call for link in links_in(value)] for call in hints.calls]
 
 
 def test_wsgi_pages_are_not_held_by_a_hung_store(

@@ -46,6 +46,7 @@ from harness.processes import (
 )
 from harness.servers import H2ServerFactory
 from tests.support import http1
+from tests.support.linkfields import links_in
 
 pytestmark = pytest.mark.e2e
 
@@ -80,6 +81,7 @@ class Seen:
     status: int
     links: list[str]  # the final response's Link values
     hints: list[list[str]]  # each 103's Link values, in order
+    hint_fields: list[list[list[str]]]  # each 103's link field lines, each as its values
     lead_ms: float | None  # how long the first 103 came before the final status line
     describe: str
 
@@ -89,7 +91,8 @@ class Seen:
         lead = response.lead_ms(hints[0]) if hints else None
         heads = [*response.interim, response.head]
         text = "\n".join(f"{response.ms(h.at):8.1f} ms  {h.status} {h.links}" for h in heads)
-        return cls(response.status, _values(response.links), _hints(hints), lead, text)
+        fields = [[links_in(line) for line in hint.links] for hint in hints]
+        return cls(response.status, _values(response.links), _hints(hints), fields, lead, text)
 
     @classmethod
     def from_exchange(cls, exchange: Exchange) -> Seen:
@@ -98,7 +101,8 @@ class Seen:
         lead = (page_at - hints[0].received_at) * 1000 if hints else None
         events = exchange.events
         text = "\n".join(f"{exchange.ms(e.at):8.1f} ms  {e.kind} {e.detail}" for e in events)
-        return cls(exchange.status, _values(exchange.links), _hints(hints), lead, text)
+        fields = [[links_in(line) for line in hint.link_fields] for hint in hints]
+        return cls(exchange.status, _values(exchange.links), _hints(hints), fields, lead, text)
 
 
 def _values(fields: Sequence[str]) -> list[str]:
@@ -115,9 +119,11 @@ def _hints(blocks: Sequence[_Hint]) -> list[list[str]]:
 
 
 def assert_hinted_early(seen: Seen, links: list[str], label: str) -> None:
-    """One 103 with exactly ``links``, at least ``MARGIN_MS`` before the page."""
+    """One 103 with exactly ``links``, comma-joined in one link field, at least
+    ``MARGIN_MS`` before the page."""
     assert seen.status == 200, seen.describe
     assert seen.hints == [links], seen.describe
+    assert seen.hint_fields == [[links]], seen.describe
     assert seen.lead_ms is not None and seen.lead_ms >= MARGIN_MS, seen.describe
     assert set(links) <= set(seen.links), seen.links
     print(f"{label}: the 103 came {seen.lead_ms:.0f} ms before the page")

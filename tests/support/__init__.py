@@ -8,6 +8,7 @@ browser, constants) is in the top-level ``harness`` package.
 - ``leaks``: threads, descriptors and sockets a server process holds.
 - ``early_harness``: requests through the gated Early Hints views, and a fake
   HTTP/2 connection that follows push promises.
+- ``linkfields``: the links a ``link`` field line carries (a 103 joins them in one).
 - ``failing_caches``: cache backends that fail, hang or return the wrong type.
 - ``staticfiles``: the test project's static files under configured settings.
 - ``apps``: settings, URLconfs and ASGI applications that only tests serve.

@@ -14,6 +14,7 @@ from typing import Any
 from h2push.testing import H2TestClient
 from harness.asgi import HINT, PUSH, AsgiCall, kinds, pushed_paths, response_start
 from tests.support.apps.early_urls import GATE, GATE_TIMEOUT_KEY, LOG
+from tests.support.linkfields import links_in
 
 # Generous: a deadline only stops a broken app from hanging the test run.
 DEADLINE = 15.0
@@ -44,7 +45,15 @@ class Run:
 
     @property
     def hints(self) -> list[list[str]]:
-        return [[v.decode() for v in m["links"]] for m in self.messages if m["type"] == HINT]
+        """Each 103's links, in order, whichever fields carried them."""
+        return [[link for fields in hint for link in fields] for hint in self.hint_fields]
+
+    @property
+    def hint_fields(self) -> list[list[list[str]]]:
+        """Each 103's ``link`` fields (bytes, as ASGI wants), each as the links it
+        carries: ``[[[a, b]]]`` is one 103 with one field holding ``a`` and ``b``."""
+        hints = [m["links"] for m in self.messages if m["type"] == HINT]
+        return [[links_in(bytes.decode(field)) for field in fields] for fields in hints]
 
     def header_values(self, name: str) -> list[str]:
         wanted = name.lower().encode()
