@@ -26,6 +26,7 @@ __all__ = [
     "NEVER_COPIED",
     "Hint",
     "early_hint_links",
+    "early_push_paths",
     "header_names",
     "hint_links",
     "mark_nopush",
@@ -51,6 +52,18 @@ def paths_to_push(link_headers: Iterable[bytes], scheme: str, host: str | None) 
             if path not in seen:
                 seen.add(path)
                 yield path
+
+
+def early_push_paths(link_values: Sequence[str], scheme: str, host: str | None) -> tuple[str, ...]:
+    """:func:`paths_to_push` for links sent early (before the response)."""
+    values = link_values if isinstance(link_values, tuple) else tuple(link_values)
+    return _early_push_paths(values, scheme, host)
+
+
+# A route's early links are the same page after page: find their paths once.
+@caches.per_process(1024)
+def _early_push_paths(values: tuple[str, ...], scheme: str, host: str | None) -> tuple[str, ...]:
+    return tuple(paths_to_push([join_links(values).encode()], scheme, host))
 
 
 # A site's pages send the same few Link headers over and over: parse each once.

@@ -9,11 +9,17 @@ from collections.abc import Iterable, Sequence
 
 from h2push.core import caches
 from h2push.core.contract import EARLY_HINT_EXTENSION, PUSH_EXTENSION, Message, Scope, Send
-from h2push.core.linkheader import join_links, parse_link
+from h2push.core.linkheader import parse_link
 from h2push.core.story import Fate, Story
 from h2push.delivery import digest
 from h2push.delivery.budget import PushBudget
-from h2push.delivery.links import MAX_COPIED_BYTES, hint_links, mark_nopush, paths_to_push
+from h2push.delivery.links import (
+    MAX_COPIED_BYTES,
+    early_push_paths,
+    hint_links,
+    mark_nopush,
+    paths_to_push,
+)
 from h2push.delivery.options import Options
 from h2push.delivery.scope import RequestHeaders, connection_of
 
@@ -116,8 +122,7 @@ class Responder:
         if self.started or self.hinted:
             return
         if self.can_push and self._may_push():
-            links = [join_links(link_values).encode()]
-            await self._push(paths_to_push(links, self.scheme, self.host))
+            await self._push(early_push_paths(link_values, self.scheme, self.host))
         if self.can_hint:
             hint = hint_links(link_values, self.scheme, self.host, self.asset_origins)
             if hint is not None:
