@@ -15,6 +15,7 @@ import asyncio
 import cProfile
 import os
 import pstats
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -96,6 +97,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=PROFILED_CASE,
         choices=[case.key for case in CASES],
         help=f"the case --profile and --hooks run (default {PROFILED_CASE})",
+    )
+    parser.add_argument(
+        "--calls",
+        action="store_true",
+        help="function calls per request of each case: a count the machine's noise leaves alone",
     )
     parser.add_argument("--quick", action="store_true", help="a smoke run: 1 block of 20")
 
@@ -198,6 +204,8 @@ def run(options: argparse.Namespace) -> int:
     apps = load_apps()
     results = asyncio.run(measure(apps, options.rounds, options.requests))
     print_results(results, options.rounds, options.requests)
+    if options.calls:
+        print_calls(apps, results)
     case = next(case for case in CASES if case.key == options.profile_case)
     if options.profile:
         print_profile(asyncio.run(profile(apps[case.app], case)), case)
@@ -207,6 +215,43 @@ def run(options: argparse.Namespace) -> int:
         asyncio.run(serve(apps[case.app], case, PROFILED))
         hook_times.print_hooks(PROFILED, (time.process_time() - started) * 1000 / PROFILED)
     return 0
+
+
+async def count_calls(app: ASGIApp, case: Case, requests: int) -> float:
+    """Function calls (Python and built-in) per request, in this thread: the same
+    on every run, so a difference between two cases is the work one adds, however
+    busy the machine."""
+    calls = 0
+
+    def count(frame: object, event: str, arg: object) -> None:
+        nonlocal calls
+        if event in ("call", "c_call"):
+            calls += 1
+
+    await serve(app, case, WARM_UP)
+    sys.setprofile(count)
+    try:
+        await serve(app, case, requests)
+    finally:
+        sys.setprofile(None)
+    return calls / requests
+
+
+def print_calls(apps: dict[str, ASGIApp], results: Results) -> None:
+    counts = {
+        case.key: asyncio.run(count_calls(apps[case.app], case, 200))
+        for case in CASES
+        if case.key in results
+    }
+    log("\nFunction calls per request (the event loop's thread), and what they cost at")
+    log("the baseline's CPU per call:")
+    for case in (case for case in CASES if case.key in counts):
+        line = f"   {case.name:<40} {counts[case.key]:7.0f}"
+        if case.baseline:
+            extra = counts[case.key] - counts[case.baseline]
+            per_call_us = median(results[case.baseline]) * 1000 / counts[case.baseline]
+            line += f"  {extra:+5.0f} calls, about {extra * per_call_us:.0f} us"
+        log(line)
 
 
 def print_results(results: Results, rounds: int, requests: int) -> None:
