@@ -2,8 +2,8 @@
 (:mod:`benchmarks.growth` starts them with multiprocessing's ``spawn``), so that one
 measurement's Django settings, caches and memory never touch another's.
 
-- :func:`preload_costs`: CPU per request of plain Django and of h2push for pages with
-  1 to 64 preloads (``H2PUSH_MAX_PRELOADS`` raised to 64);
+- :func:`preload_costs`: CPU and function calls per request of plain Django and of
+  h2push for pages with 1 to 64 preloads (``H2PUSH_MAX_PRELOADS`` raised to 64);
 - :func:`route_memory`: the process's resident memory while h2push learns more and
   more routes, up to ten times ``H2PUSH_LEARNED_ROUTES`` (500);
 - :func:`discovery_times`: :mod:`benchmarks.discovery`'s timings per page size.
@@ -65,12 +65,22 @@ async def _preload_blocks(apps: dict[str, Any], rounds: int, requests: int) -> d
         path = f"/bench/preloads-{count}/"
         for app in apps.values():
             await _serve(app, path, 20)  # two pages teach the route; the rest warm up
-        blocks: dict[str, list[float]] = {name: [] for name in apps}
+        blocks: dict[str, Any] = {name: [] for name in apps}
         for number in range(rounds):
             for name in list(apps) if number % 2 == 0 else list(apps)[::-1]:
                 blocks[name].append(await _serve(apps[name], path, requests))
+        blocks["calls"] = {name: await _calls(app, path) for name, app in apps.items()}
         costs[str(count)] = blocks
     return costs
+
+
+async def _calls(app: Any, path: str, count: int = 50) -> float:
+    """Function calls per request: unlike CPU time, untouched by the machine's load."""
+    from benchmarks.in_process import CallCounter
+
+    with CallCounter() as counter:
+        await _serve(app, path, count)
+    return counter.calls / count
 
 
 def preload_costs(rounds: int, requests: int) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from harness.asgi import call_app
 from harness.machine import print_machine
 from harness.report import log, median
 
-__all__ = ["CASES", "Case", "add_arguments", "run"]
+__all__ = ["CASES", "CallCounter", "Case", "add_arguments", "run"]
 
 HINTS_OFF = {"H2PUSH_EARLY_HINTS": False}
 # A 103 even for views too fast to gain from it (by default those are skipped).
@@ -217,24 +217,32 @@ def run(options: argparse.Namespace) -> int:
     return 0
 
 
-async def count_calls(app: ASGIApp, case: Case, requests: int) -> float:
-    """Function calls (Python and built-in) per request, in this thread: the same
-    on every run, so a difference between two cases is the work one adds, however
-    busy the machine."""
-    calls = 0
+class CallCounter:
+    """Counts function calls (Python and built-in) in this thread while entered: the
+    same on every run, so a difference between two cases is the work one adds,
+    however busy the machine."""
 
-    def count(frame: object, event: str, arg: object) -> None:
-        nonlocal calls
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def _count(self, frame: object, event: str, arg: object) -> None:
         if event in ("call", "c_call"):
-            calls += 1
+            self.calls += 1
 
-    await serve(app, case, WARM_UP)
-    sys.setprofile(count)
-    try:
-        await serve(app, case, requests)
-    finally:
+    def __enter__(self) -> CallCounter:
+        sys.setprofile(self._count)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
         sys.setprofile(None)
-    return calls / requests
+
+
+async def count_calls(app: ASGIApp, case: Case, requests: int) -> float:
+    """Function calls per request of ``case``, in the event loop's thread."""
+    await serve(app, case, WARM_UP)
+    with CallCounter() as counter:
+        await serve(app, case, requests)
+    return counter.calls / requests
 
 
 def print_calls(apps: dict[str, ASGIApp], results: Results) -> None:
