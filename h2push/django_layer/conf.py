@@ -7,6 +7,7 @@ Django's settings with ``override_settings`` and be seen at once.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -44,20 +45,6 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-_values: dict[str, Any] = {}
-
-
-def _get(name: str) -> Any:
-    # Every request reads several settings, and a setting a project leaves out
-    # costs Django's settings object an AttributeError on each read: keep the
-    # values until a test changes settings.
-    try:
-        return _values[name]
-    except KeyError:
-        value = _values[name] = getattr(settings, name, DEFAULTS[name])
-        return value
-
-
 _django_values: dict[str, Any] = {}
 
 
@@ -72,7 +59,6 @@ def django_setting(name: str) -> Any:
         return value
 
 
-caches.on_forget(_values.clear, when=DEFAULTS.__contains__)
 caches.on_forget(_django_values.clear)
 
 
@@ -83,95 +69,79 @@ def _forget_what_depends_on(setting: str, **kwargs: Any) -> None:
     caches.forget(setting)
 
 
+def _path_or_none(value: Any) -> str | None:
+    return str(value) if isinstance(value, (str, os.PathLike)) and value else None
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+# How each setting's value is read (what its annotation below says it is).
+_READ: dict[str, Callable[[Any], Any]] = {
+    "H2PUSH_ENABLED": bool,
+    "H2PUSH_MAX_PRELOADS": int,
+    "H2PUSH_COPY_HEADERS": tuple,
+    "H2PUSH_EARLY_HINTS": bool,
+    "H2PUSH_EARLY_HINTS_MIN_VIEW_MS": float,
+    "H2PUSH_EARLY_HINTS_AS_INFORMATIONAL": bool,
+    "H2PUSH_LEARN": bool,
+    "H2PUSH_DISCOVER": bool,
+    "H2PUSH_LEARNED_ROUTES": int,
+    "H2PUSH_LEARN_CACHE": _as_is,
+    "H2PUSH_LEARN_TIMEOUT_MS": float,
+    "H2PUSH_LEARN_MAX_FILE_BYTES": int,
+    "H2PUSH_PUSH_DIGEST": bool,
+    "H2PUSH_PUSH_BUDGET": int,
+    "H2PUSH_DEV_CERT_DIR": _path_or_none,
+    "H2PUSH_ASSET_ORIGINS": tuple,
+    "H2PUSH_FIELD": bool,
+    "H2PUSH_FIELD_SAMPLE": int,
+    "H2PUSH_FIELD_QUORUM": int,
+    "H2PUSH_FIELD_HOLDOUT": float,
+    "H2PUSH_FIELD_CLIENT_HEADER": _as_is,
+}
+
+
 class Settings:
-    """Attribute access to h2push settings, falling back to ``DEFAULTS``."""
+    """Attribute access to h2push settings, falling back to ``DEFAULTS``.
 
-    @property
-    def H2PUSH_ENABLED(self) -> bool:
-        return bool(_get("H2PUSH_ENABLED"))
+    Every request reads several, and a setting a project leaves out costs Django's
+    settings object an ``AttributeError`` on each read: each is read once, then kept
+    as a plain attribute of ``conf`` (no call at all to read it) until a setting
+    changes.
+    """
 
-    @property
-    def H2PUSH_MAX_PRELOADS(self) -> int:
-        return int(_get("H2PUSH_MAX_PRELOADS"))
+    H2PUSH_ENABLED: bool
+    H2PUSH_MAX_PRELOADS: int
+    H2PUSH_COPY_HEADERS: tuple[str, ...]
+    H2PUSH_EARLY_HINTS: bool
+    H2PUSH_EARLY_HINTS_MIN_VIEW_MS: float
+    H2PUSH_EARLY_HINTS_AS_INFORMATIONAL: bool
+    H2PUSH_LEARN: bool
+    H2PUSH_DISCOVER: bool
+    H2PUSH_LEARNED_ROUTES: int
+    H2PUSH_LEARN_CACHE: str | None
+    H2PUSH_LEARN_TIMEOUT_MS: float
+    H2PUSH_LEARN_MAX_FILE_BYTES: int
+    H2PUSH_PUSH_DIGEST: bool
+    H2PUSH_PUSH_BUDGET: int
+    H2PUSH_DEV_CERT_DIR: str | None
+    H2PUSH_ASSET_ORIGINS: tuple[str, ...]
+    H2PUSH_FIELD: bool
+    H2PUSH_FIELD_SAMPLE: int
+    H2PUSH_FIELD_QUORUM: int
+    H2PUSH_FIELD_HOLDOUT: float
+    H2PUSH_FIELD_CLIENT_HEADER: str | None
 
-    @property
-    def H2PUSH_COPY_HEADERS(self) -> tuple[str, ...]:
-        return tuple(_get("H2PUSH_COPY_HEADERS"))
-
-    @property
-    def H2PUSH_EARLY_HINTS(self) -> bool:
-        return bool(_get("H2PUSH_EARLY_HINTS"))
-
-    @property
-    def H2PUSH_EARLY_HINTS_MIN_VIEW_MS(self) -> float:
-        return float(_get("H2PUSH_EARLY_HINTS_MIN_VIEW_MS"))
-
-    @property
-    def H2PUSH_EARLY_HINTS_AS_INFORMATIONAL(self) -> bool:
-        return bool(_get("H2PUSH_EARLY_HINTS_AS_INFORMATIONAL"))
-
-    @property
-    def H2PUSH_LEARN(self) -> bool:
-        return bool(_get("H2PUSH_LEARN"))
-
-    @property
-    def H2PUSH_DISCOVER(self) -> bool:
-        return bool(_get("H2PUSH_DISCOVER"))
-
-    @property
-    def H2PUSH_LEARNED_ROUTES(self) -> int:
-        return int(_get("H2PUSH_LEARNED_ROUTES"))
-
-    @property
-    def H2PUSH_LEARN_CACHE(self) -> str | None:
-        alias: str | None = _get("H2PUSH_LEARN_CACHE")
-        return alias
-
-    @property
-    def H2PUSH_LEARN_TIMEOUT_MS(self) -> float:
-        return float(_get("H2PUSH_LEARN_TIMEOUT_MS"))
-
-    @property
-    def H2PUSH_LEARN_MAX_FILE_BYTES(self) -> int:
-        return int(_get("H2PUSH_LEARN_MAX_FILE_BYTES"))
-
-    @property
-    def H2PUSH_PUSH_DIGEST(self) -> bool:
-        return bool(_get("H2PUSH_PUSH_DIGEST"))
-
-    @property
-    def H2PUSH_PUSH_BUDGET(self) -> int:
-        return int(_get("H2PUSH_PUSH_BUDGET"))
-
-    @property
-    def H2PUSH_ASSET_ORIGINS(self) -> tuple[str, ...]:
-        return tuple(_get("H2PUSH_ASSET_ORIGINS"))
-
-    @property
-    def H2PUSH_FIELD(self) -> bool:
-        return bool(_get("H2PUSH_FIELD"))
-
-    @property
-    def H2PUSH_FIELD_SAMPLE(self) -> int:
-        return int(_get("H2PUSH_FIELD_SAMPLE"))
-
-    @property
-    def H2PUSH_FIELD_QUORUM(self) -> int:
-        return int(_get("H2PUSH_FIELD_QUORUM"))
-
-    @property
-    def H2PUSH_FIELD_HOLDOUT(self) -> float:
-        return float(_get("H2PUSH_FIELD_HOLDOUT"))
-
-    @property
-    def H2PUSH_FIELD_CLIENT_HEADER(self) -> str | None:
-        header: str | None = _get("H2PUSH_FIELD_CLIENT_HEADER")
-        return header
-
-    @property
-    def H2PUSH_DEV_CERT_DIR(self) -> str | None:
-        directory = _get("H2PUSH_DEV_CERT_DIR")
-        return str(directory) if isinstance(directory, (str, os.PathLike)) and directory else None
+    def __getattr__(self, name: str) -> Any:
+        # Only called for a setting not read since the last change.
+        read = _READ.get(name)
+        if read is None:
+            raise AttributeError(name)
+        value = self.__dict__[name] = read(getattr(settings, name, DEFAULTS[name]))
+        return value
 
 
 conf = Settings()
+caches.on_forget(conf.__dict__.clear, when=DEFAULTS.__contains__)
