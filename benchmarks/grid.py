@@ -4,11 +4,13 @@ round-trip times by view times, and reading them."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator, Sequence
+from typing import TypeVar
 
 from benchmarks.results import add_output_arguments
 from benchmarks.urls import VIEW_MS
 
-__all__ = ["add_grid_arguments", "read_grid"]
+__all__ = ["add_grid_arguments", "read_grid", "turns"]
 
 
 def add_grid_arguments(parser: argparse.ArgumentParser, loads: int, views: str, quick: str) -> None:
@@ -35,3 +37,14 @@ def read_grid(options: argparse.Namespace, quick_views: str) -> tuple[list[int],
     if any(ms not in VIEW_MS for ms in views) or any(rtt <= 0 for rtt in rtts):
         raise SystemExit(f"views must be among {VIEW_MS}, round-trip times positive")
     return rtts, views
+
+
+V = TypeVar("V")
+
+
+def turns(variants: Sequence[V], loads: int) -> Iterator[V]:
+    """The variants' loads in one cell: ``loads`` rounds, each starting one variant
+    further on, so that none always loads first."""
+    for number in range(loads):
+        shift = number % len(variants)
+        yield from [*variants[shift:], *variants[:shift]]

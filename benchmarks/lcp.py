@@ -42,7 +42,7 @@ from typing import Any
 
 from benchmarks import lcp_report
 from benchmarks.chromium import chromium
-from benchmarks.grid import add_grid_arguments, read_grid
+from benchmarks.grid import add_grid_arguments, read_grid, turns
 from benchmarks.lcp_browser import ASSETS, HeroLoad, HeroLoader
 from benchmarks.lcp_site import SERVERS, lcp_servers
 from benchmarks.lcp_urls import page_path
@@ -198,20 +198,17 @@ def measure(
             with loader.warm(_url(routes, limit, rtt, view) if limit else None) as warm:
                 for events in logs.values():
                     events.since_last()
-                for number in range(loads):
-                    shift = number % len(variants)
-                    for variant in [*variants[shift:], *variants[:shift]]:
-                        url = _url(routes, variant, rtt, view)
-                        if variant.warm and warm is not None:
-                            load = warm.load(rtt)
-                        else:
-                            load = loader.cold(url)
-                        timings = load_timings(
-                            logs[variant.server].since_last(), page_path(view), ASSETS["hero"]
-                        )
-                        load.server = {_SERVER_NAMES[name]: ms for name, ms in timings.items()}
-                        _check(load, variant, rtt, view)
-                        results.setdefault((rtt, view, variant.key), []).append(load)
+                for variant in turns(variants, loads):
+                    if variant.warm and warm is not None:
+                        load = warm.load(rtt)
+                    else:
+                        load = loader.cold(_url(routes, variant, rtt, view))
+                    timings = load_timings(
+                        logs[variant.server].since_last(), page_path(view), ASSETS["hero"]
+                    )
+                    load.server = {_SERVER_NAMES[name]: ms for name, ms in timings.items()}
+                    _check(load, variant, rtt, view)
+                    results.setdefault((rtt, view, variant.key), []).append(load)
             log(lcp_report.progress(results, variants, rtt, view))
     return results
 

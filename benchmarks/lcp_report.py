@@ -20,6 +20,7 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
+from benchmarks import warm
 from benchmarks.lcp_browser import ASSETS, HeroLoad
 from benchmarks.paint_report import (
     VariantLike,
@@ -115,21 +116,8 @@ def _ratio_rows(results: Results, rtts: Sequence[int], views: Sequence[int]) -> 
 
 
 def limit_checks(results: Results) -> dict[str, int]:
-    """How many of the limit's loads paid for a new connection (their request went
-    out at least 0.8 RTT after the navigation began: the TLS handshake's round trip;
-    Chromium's connect timings read 0 for a connection it opened ahead of the
-    request), fetched the HTML anew, and took each asset from the cache."""
-    loads = [
-        (rtt, load) for (rtt, _, key), cell in results.items() if key == LIMIT for load in cell
-    ]
-    checks = {
-        "loads": len(loads),
-        "new_connection": sum(load.request_start >= 0.8 * rtt for rtt, load in loads),
-        "html_fetched": sum(load.html_bytes > 0 for _, load in loads),
-    }
-    for asset in ASSETS:
-        checks[f"{asset}_cached"] = sum(asset in load.cached for _, load in loads)
-    return checks
+    """:func:`benchmarks.warm.limit_checks` of the hero page's loads."""
+    return warm.limit_checks(results, LIMIT, ASSETS)
 
 
 def _json_cell(loads: Sequence[HeroLoad]) -> dict[str, Any]:

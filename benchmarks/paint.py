@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 from benchmarks import paint_report, paint_trace
 from benchmarks.chromium import ASSETS, Load, PageLoader, chromium
-from benchmarks.grid import add_grid_arguments, read_grid
+from benchmarks.grid import add_grid_arguments, read_grid, turns
 from benchmarks.results import outputs
 from benchmarks.server_record import EventLog, load_timings
 from benchmarks.servers import HOST, ServerSpec, Site, bench_servers, delayed
@@ -192,12 +192,10 @@ def measure(
             with loader.warm(_url(routes, limit, rtt, view) if limit else None) as warm:
                 for events in logs.values():
                     events.since_last()
-                for number in range(loads):
-                    shift = number % len(variants)
-                    for variant in [*variants[shift:], *variants[:shift]]:
-                        load = _load(loader, warm, (routes, rtt, view), variant, logs)
-                        _check(load, variant, rtt, view)
-                        results.setdefault((rtt, view, variant.key), []).append(load)
+                for variant in turns(variants, loads):
+                    load = _load(loader, warm, (routes, rtt, view), variant, logs)
+                    _check(load, variant, rtt, view)
+                    results.setdefault((rtt, view, variant.key), []).append(load)
             log(paint_report.progress(results, variants, rtt, view))
     return results
 

@@ -23,6 +23,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from benchmarks import warm
 from benchmarks.chromium import ASSETS, Load
 from benchmarks.stats import Verdict, bootstrap_ratio, spread
 from harness.report import log, print_table
@@ -100,22 +101,9 @@ def limit_verdicts(results: Results, grid: Grid) -> list[Verdict]:
 
 
 def limit_checks(results: Results) -> dict[str, int]:
-    """How many of the limit's loads paid for a new connection (their request went
-    out at least 0.8 RTT after the navigation began: the TLS handshake's round trip),
-    fetched the HTML anew, asked the server for none of the assets, and had each
-    asset delivered from the cache."""
-    loads = [
-        (rtt, load) for (rtt, _, key), cell in results.items() if key == LIMIT for load in cell
-    ]
-    checks = {
-        "loads": len(loads),
-        "new_connection": sum(load.request_start >= 0.8 * rtt for rtt, load in loads),
-        "html_fetched": sum(load.html_bytes > 0 for _, load in loads),
-        "no_asset_asked": sum(not load.asked for _, load in loads),
-    }
-    for asset in ASSETS:
-        checks[f"{asset}_cached"] = sum(asset in load.cached for _, load in loads)
-    return checks
+    """:func:`benchmarks.warm.limit_checks`, and that no load asked the server for
+    an asset."""
+    return warm.limit_checks(results, LIMIT, ASSETS, no_asset_asked=lambda load: not load.asked)
 
 
 def _after_html(loads: Sequence[Load]) -> dict[str, float]:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from h2push.core.contract import ASGIApp, Message, Receive, Scope, Send
@@ -34,7 +34,14 @@ from h2push.core.contract import ASGIApp, Message, Receive, Scope, Send
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
 
-__all__ = ["MAX_AGE", "WARM_KEEP_ALIVE", "StaticMaxAge", "WarmContext", "warm_context"]
+__all__ = [
+    "MAX_AGE",
+    "WARM_KEEP_ALIVE",
+    "StaticMaxAge",
+    "WarmContext",
+    "limit_checks",
+    "warm_context",
+]
 
 #: The lifetime given to every static file: an hour, longer than any run.
 MAX_AGE = 3600
@@ -119,3 +126,30 @@ def warm_context(
     finally:
         if context is not None:
             context.close()
+
+
+def limit_checks(
+    results: Mapping[tuple[int, int, str], Sequence[Any]],
+    limit: str,
+    assets: Iterable[str],
+    **more: Callable[[Any], bool],
+) -> dict[str, int]:
+    """How many of the limit's loads (variant ``limit`` in ``results``, keyed by RTT,
+    view and variant) paid for a new connection (their request went out at least 0.8
+    RTT after the navigation began: the TLS handshake's round trip; Chromium's
+    connect timings read 0 for a connection it opened ahead of the request), fetched
+    the HTML anew, passed each of ``more``'s checks, and took each asset from the
+    cache."""
+    loads = [
+        (rtt, load) for (rtt, _, key), cell in results.items() if key == limit for load in cell
+    ]
+    checks = {
+        "loads": len(loads),
+        "new_connection": sum(load.request_start >= 0.8 * rtt for rtt, load in loads),
+        "html_fetched": sum(load.html_bytes > 0 for _, load in loads),
+    }
+    for name, check in more.items():
+        checks[name] = sum(check(load) for _, load in loads)
+    for asset in assets:
+        checks[f"{asset}_cached"] = sum(asset in load.cached for _, load in loads)
+    return checks
