@@ -30,7 +30,15 @@ from h2push.core import caches
 from h2push.django_layer import staticnames
 from h2push.django_layer.learning import Learned
 
-__all__ = ["LOOKS_TO_SETTLE", "LOOK_EVERY", "SettledRoute", "forget", "observe", "settled"]
+__all__ = [
+    "LOOKS_TO_SETTLE",
+    "LOOK_EVERY",
+    "SettledRoute",
+    "forget",
+    "is_settled",
+    "observe",
+    "settled",
+]
 
 #: One page in this many of a settled route is looked at: the bound, in pages, on how
 #: long a changed asset name can go unnoticed (learning then needs its two pages).
@@ -97,26 +105,42 @@ def settled(route: str, origin: str) -> SettledRoute | None:
     return None if known.pages >= LOOK_EVERY else known
 
 
-def observe(route: str, origin: str, read: Learned | None, changed: bool) -> None:
-    """A looked-at page's outcome: the entry the store held (``None``: it failed)
-    and whether the page changed it."""
+def is_settled(route: str, origin: str) -> bool:
+    """Whether the route is settled (this page, then, is one of its looks)."""
+    return isinstance(_routes.get((route, origin)), SettledRoute)
+
+
+def observe(route: str, origin: str, read: Learned | None, after: Learned, sure: bool) -> None:
+    """A looked-at page's outcome: the entry the store held (``None``: it failed),
+    the entry after the page, and whether the page's links were its own (``sure``:
+    not a guess while discovery reads it in the background). What counts is what
+    the route's pages agree on: a page that changes only the links it saw itself
+    changes no hint."""
     key = (route, origin)
-    if read is None or changed:
+    if read is None or after.agreed != read.agreed:
         _routes.pop(key, None)
         return
     known = _routes.get(key)
     if isinstance(known, SettledRoute):
-        if known.entry != read:  # another process changed the shared entry
+        # A look unsettles the route if another process changed the shared entry, or
+        # if its page had links beyond the settled ones: the pages after it are read
+        # then, and two of them in a row must agree before such a link is hinted.
+        if known.entry.agreed != read.agreed or after.seen != after.agreed:
             _routes.pop(key, None)
-        known.pages = 0
+        else:
+            known.pages = 0
         return
-    unchanged = known.unchanged + 1 if known is not None and known.entry == read else 1
+    if not sure:
+        return  # neither settles nor unsettles: the page's own links are not known yet
+    unchanged = (
+        known.unchanged + 1 if known is not None and known.entry.agreed == read.agreed else 1
+    )
     if len(_routes) >= _MAX_ROUTES:
         _routes.clear()
     if unchanged >= LOOKS_TO_SETTLE:
-        _routes[key] = SettledRoute(read, _generation())
+        _routes[key] = SettledRoute(after, _generation())
     else:
-        _routes[key] = _Watch(read, unchanged)
+        _routes[key] = _Watch(after, unchanged)
 
 
 def _generation() -> object:

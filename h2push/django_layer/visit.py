@@ -24,6 +24,7 @@ from h2push.django_layer.conf import conf, django_setting
 from h2push.django_layer.decorators import declared_preloads
 from h2push.django_layer.field import visit as field_visit
 from h2push.django_layer.field.visit import FieldVisit
+from h2push.django_layer.learning import Learned
 from h2push.django_layer.preload import Preload
 from h2push.django_layer.settled import SettledRoute
 
@@ -164,9 +165,12 @@ class Visit:
         if self.settled is not None or not learnable:
             return None
         if self.learned is None:
-            settled_routes.observe(self.route, self.own_origin, None, changed=False)
+            settled_routes.observe(self.route, self.own_origin, None, Learned(), sure=True)
             return None
-        discovered = _discovered(self.route, response)
+        # A settled route's look reads a page it has not seen: a guess from what the
+        # route's pages share could hide a changed name for many looks.
+        look = settled_routes.is_settled(self.route, self.own_origin)
+        discovered = _discovered(self.route, response, guess=not look)
         if self.story is not None:
             for preload in discovered:
                 self.story.link(preload.url, Source.DISCOVERED)
@@ -176,12 +180,17 @@ class Visit:
         if discovered and django_setting("DEBUG"):
             discovered = tuple(without_missing_files([*discovered], self.story, Source.DISCOVERED))
         used = (*registered, *discovered)
-        new_entry = learning.next_entry(self.learned, used, conf.H2PUSH_MAX_PRELOADS)
-        settled_routes.observe(self.route, self.own_origin, self.learned, new_entry is not None)
+        # A look is compared with what the route settled on, not with a page seen
+        # LOOK_EVERY pages before: two looks that agree are no two pages in a row.
+        base = Learned(self.learned.agreed, self.learned.agreed) if look else self.learned
+        new_entry = learning.next_entry(base, used, conf.H2PUSH_MAX_PRELOADS)
+        sure = not discovery.reading(self.route)
+        after = new_entry or base
+        settled_routes.observe(self.route, self.own_origin, self.learned, after, sure)
         return new_entry
 
 
-def _discovered(route: str, response: HttpResponseBase) -> tuple[Preload, ...]:
+def _discovered(route: str, response: HttpResponseBase, guess: bool) -> tuple[Preload, ...]:
     if not conf.H2PUSH_DISCOVER or not isinstance(response, HttpResponse):
         return ()  # a streaming response is never held back to be read
 
@@ -190,7 +199,8 @@ def _discovered(route: str, response: HttpResponseBase) -> tuple[Preload, ...]:
     def charset() -> str | None:
         return response.charset
 
-    return discovery.discover(route, response.content, charset, django_setting("STATIC_URL") or "")
+    static_url = django_setting("STATIC_URL") or ""
+    return discovery.discover(route, response.content, charset, static_url, guess=guess)
 
 
 # How each source puts a URL in the page, for the one warning a missing file gets.

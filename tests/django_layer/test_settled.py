@@ -94,9 +94,19 @@ def test_a_settled_route_reads_one_page_in_look_every(reads: Reads, pages: Pages
 
 
 def test_an_unsettled_route_reads_every_page(reads: Reads, pages: Pages) -> None:
-    # Pages that keep changing never settle: every one is read.
-    themes = [LIGHT, DARK] * (LOOK_EVERY // 2)
+    # Two light pages, two dark ones, and so on: what the route's last two pages
+    # agree on changes with every page, so it never settles and every page is read.
+    themes = [LIGHT, LIGHT, DARK, DARK] * (LOOK_EVERY // 4)
     assert reads.during(lambda: [pages.hinted(path) for path in themes]) == len(themes)
+
+
+def test_a_route_whose_pages_differ_settles_on_what_they_share(reads: Reads, pages: Pages) -> None:
+    # Light and dark in turn: the pages agree on the script alone, page after page.
+    themes = [LIGHT, DARK] * LOOK_EVERY
+    seen: list[set[str]] = []
+    read = reads.during(lambda: seen.extend(pages.hinted(path) for path in themes))
+    assert read < len(themes) // 4
+    assert all(page == {SCRIPT} for page in seen[2:]), [(n, p) for n, p in enumerate(seen) if p != {SCRIPT}]
 
 
 def test_a_changed_stylesheet_name_is_followed_within_look_every_pages(pages: Pages) -> None:

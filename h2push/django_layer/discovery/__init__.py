@@ -68,6 +68,7 @@ __all__ = [
     "SAMPLE_EVERY",
     "discover",
     "forget",
+    "reading",
     "wait_for_background",
 ]
 
@@ -96,7 +97,12 @@ _lock = threading.Lock()
 
 
 def discover(
-    route: str, content: bytes, charset: str | Callable[[], str | None] | None, static_url: str
+    route: str,
+    content: bytes,
+    charset: str | Callable[[], str | None] | None,
+    static_url: str,
+    *,
+    guess: bool = True,
 ) -> tuple[Preload, ...]:
     """The page's render-blocking and render-starting static assets, in document
     order, once each. ``charset`` is the response's, or a function that gives it
@@ -106,12 +112,14 @@ def discover(
     module's documentation); otherwise it answers from what it found in the
     route's recent pages. On an event loop, a page that takes more than a few
     milliseconds to read is read in the background: this response gets what the
-    route's remembered pages tell, and a later one what the page had.
+    route's remembered pages tell, and a later one what the page had. With
+    ``guess`` off, a page not seen before is read rather than answered with what
+    the route's pages share.
     """
     if len(content) > MAX_PAGE_BYTES:
         return ()
     fingerprint = _fingerprint(content)
-    remembered = _memory.answer(route, static_url, fingerprint)
+    remembered = _memory.answer(route, static_url, fingerprint, guess)
     if remembered is not None:
         return remembered
     resolved = charset() if callable(charset) else charset
@@ -123,6 +131,12 @@ def discover(
         found = _parse(content, resolved, static_url, budget.background())
     _memory.store(route, static_url, fingerprint, found)
     return found
+
+
+def reading(route: str) -> bool:
+    """Whether a page of ``route`` is being read, or queued to be, in the background:
+    what discovery answers for the route meanwhile is not the page's own."""
+    return _background.busy_with(route)
 
 
 def wait_for_background(timeout: float = 5.0) -> bool:

@@ -48,6 +48,11 @@ class Background:
             self._changed.notify_all()
         return True
 
+    def busy_with(self, key: str) -> bool:
+        """Whether a job under ``key`` is queued or running."""
+        with self._changed:
+            return key in self._jobs or key == self._running
+
     def wait_idle(self, timeout: float) -> bool:
         """Wait until nothing is queued or running; ``False`` if ``timeout``
         (seconds) passed first. For tests and benchmarks."""

@@ -60,8 +60,12 @@ class RouteMemory:
         with self._lock:
             self._routes.clear()
 
-    def answer(self, route: str, static_url: str, fingerprint: Fingerprint) -> Found | None:
-        """What to return for this response without parsing it; ``None``: parse it."""
+    def answer(
+        self, route: str, static_url: str, fingerprint: Fingerprint, guess: bool = True
+    ) -> Found | None:
+        """What to return for this response without parsing it; ``None``: parse it.
+        ``guess``: a page not seen before may be answered with what the route's
+        pages share, between two of its parses."""
         with self._lock:
             known = self._routes.get(route)
             if known is None or known.static_url != static_url:
@@ -74,7 +78,7 @@ class RouteMemory:
             if found is not None:
                 return found
             # What a route's pages share is known from two of them at the least.
-            if len(known.pages) < 2 or known.since_parse >= self.min_between_parses:
+            if not guess or len(known.pages) < 2 or known.since_parse >= self.min_between_parses:
                 return None
             return known.shared
 
