@@ -20,6 +20,7 @@ The values, each led by :data:`FORMAT`:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import sys
 from collections.abc import Iterable
@@ -110,15 +111,11 @@ def compact(sample: Sample) -> Sample:
         HintUse(sys.intern(h.url), h.used, sys.intern(h.initiator), h.response_end_ms)
         for h in sample.hints
     )
-    return Sample(
+    return dataclasses.replace(
+        sample,
         route=sys.intern(sample.route),
-        group=sample.group,
         client=sys.intern(sample.client),
         lcp=lcp,
-        lcp_ms=sample.lcp_ms,
-        fcp_ms=sample.fcp_ms,
-        had_early_hint=sample.had_early_hint,
-        holdout=sample.holdout,
         hints=hints,
     )
 
