@@ -97,6 +97,30 @@ class Seen:
         return [entry for entry in self.entries if entry["path"] == path]
 
 
+#: A web font's ``initiatorType`` when a 103 fetched it, per browser.
+FONT_FROM_HINT = {"chromium": "early-hints", "firefox": "other"}
+
+
+def assert_taken_from_the_103(
+    browser: str,
+    navigation: dict[str, Any],
+    entry: dict[str, Any],
+    *,
+    font: bool,
+    report: str,
+) -> None:
+    """That the page took the asset of Resource Timing ``entry`` from its 103's
+    preload, as each browser shows it (see the module's documentation): fetched for
+    the 103, and then no transfer of its own in Chromium, the whole response in
+    before the page's final headers in Firefox."""
+    hinted = FONT_FROM_HINT[browser] if font else "early-hints"
+    assert entry["initiatorType"] == hinted, report
+    if browser == "chromium":
+        assert entry["transferSize"] == 0, report
+    else:
+        assert entry["responseEnd"] < navigation["finalResponseHeadersStart"], report
+
+
 def _seen(browser: str, value: dict[str, Any]) -> Seen:
     seen = Seen(browser, value["resources"], value["navigation"], value["page"])
     assert seen.navigation["responseStatus"] == 200, seen.navigation

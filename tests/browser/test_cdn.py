@@ -57,6 +57,7 @@ from harness.browser_recorder import ENV_VAR
 from harness.constants import STATIC_DIR
 from harness.crossbrowser import (
     Browser,
+    assert_taken_from_the_103,
     browser_fixture,  # noqa: F401 (the ``browser`` fixture, found by pytest)
 )
 from harness.proxy import DelayProxy
@@ -103,7 +104,6 @@ ACCENT = "rgb(11, 122, 117)"  # --accent in discovery.css: the <h1> is styled
 # twin in test_discovery.py says "css"; Timing-Allow-Origin changes nothing), Firefox
 # ESR says "other" for any font. From the 103, both list it.
 FONT_FROM_CSS = {"chromium": None, "firefox": "other"}
-FONT_FROM_HINT = {"chromium": "early-hints", "firefox": "other"}
 
 # Waits for the font to load, then (at most 0.5 s) for its Resource Timing entry,
 # which Chromium never lists when a stylesheet of another origin fetched the font.
@@ -307,16 +307,9 @@ def test_cold_visit_takes_the_cdn_assets_from_the_103(
     page_started = third.first("start", f"{PAGE} 200")
     for path in ASSETS:
         entry = third.resources[path]
-        hinted = FONT_FROM_HINT[third.browser] if path == FONT else "early-hints"
-        assert entry["initiatorType"] == hinted, f"{path}\n{report}"
-        if third.browser == "chromium":
-            # No transfer of its own: the page used the preloaded response.
-            assert entry["transferSize"] == 0, f"{path}\n{report}"
-        else:
-            # Firefox counts the preload's bytes in the entry but times it from the 103:
-            # it had fully arrived before the page's final headers.
-            final_headers = third.navigation["finalResponseHeadersStart"]
-            assert entry["responseEnd"] < final_headers, f"{path}\n{report}"
+        assert_taken_from_the_103(
+            third.browser, third.navigation, entry, font=path == FONT, report=f"{path}\n{report}"
+        )
         # The static origin had answered it while the view still worked.
         assert third.static_ended(path) < page_started, f"{path}\n{report}"
     # The image is not hinted: the page's <img> asks for it.

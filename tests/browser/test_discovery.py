@@ -39,6 +39,7 @@ from harness.browser import RecordedSite, poll, recorded_site
 from harness.constants import STATIC_DIR
 from harness.crossbrowser import (
     Browser,
+    assert_taken_from_the_103,
     browser_fixture,  # noqa: F401 (the ``browser`` fixture, found by pytest)
 )
 from harness.servers import H2ServerFactory
@@ -58,12 +59,11 @@ FONT = "/static/fonts/h2push-pixel.woff2"
 ASSETS = (CSS, SCRIPT, MODULE, FONT)
 SIZES = {path: (STATIC_DIR / path.removeprefix("/static/")).stat().st_size for path in ASSETS}
 ACCENT = "rgb(11, 122, 117)"  # --accent in discovery.css: the <h1> is styled
-# The font's initiatorType, fetched for the stylesheet's @font-face and taken from the
-# 103. Firefox ESR 153 reports "other" for a font either way, where Chromium says "css"
-# and "early-hints"; for Firefox the server's record and the entry's timing show that
-# the hint was used.
+# The font's initiatorType when the stylesheet's @font-face fetched it (taken from the
+# 103: harness.crossbrowser.FONT_FROM_HINT). Firefox ESR 153 reports "other" for a font
+# either way, where Chromium says "css" and "early-hints"; for Firefox the server's
+# record and the entry's timing show that the hint was used.
 FONT_FROM_CSS = {"chromium": "css", "firefox": "other"}
-FONT_FROM_HINT = {"chromium": "early-hints", "firefox": "other"}
 
 PAGE_STATE_JS = """(async () => {
     await document.fonts.ready;
@@ -173,16 +173,9 @@ def test_third_visit_takes_stylesheet_scripts_and_font_from_the_103(
     for path in ASSETS:
         # Taken from the 103, and used as such.
         entry = third.resources[path]
-        hinted = FONT_FROM_HINT[third.browser] if path == FONT else "early-hints"
-        assert entry["initiatorType"] == hinted, f"{path}\n{report}"
-        if third.browser == "chromium":
-            # No transfer of its own: the page used the preloaded response.
-            assert entry["transferSize"] == 0, f"{path}\n{report}"
-        else:
-            # Firefox counts the preload's bytes in the entry (transferSize is not 0),
-            # but times it from the 103: it had fully arrived before the page's headers.
-            final_headers = third.navigation["finalResponseHeadersStart"]
-            assert entry["responseEnd"] < final_headers, f"{path}\n{report}"
+        assert_taken_from_the_103(
+            third.browser, third.navigation, entry, font=path == FONT, report=f"{path}\n{report}"
+        )
         # Asked for once: the preloaded response is the one the page used.
         assert third.requests_of(path) == 1, f"{path}\n{report}"
         # ... and while the view still worked.

@@ -32,6 +32,7 @@ from h2push.probe import Exchange, H2Connection
 from harness.browser import RecordedSite, poll, recorded_site
 from harness.crossbrowser import (
     Browser,
+    assert_taken_from_the_103,
     browser_fixture,  # noqa: F401 (the ``browser`` fixture, found by pytest)
 )
 from harness.servers import H2ServerFactory
@@ -60,7 +61,6 @@ LINKS = [
 ]
 ASSETS = (CSS, SCRIPT, MODULE, FONT)
 # Firefox ESR reports "other" for a font whatever fetched it.
-FONT_FROM_HINT = {"chromium": "early-hints", "firefox": "other"}
 FONT_LOADED_JS = """(async () => {
     await document.fonts.ready;
     return document.fonts.check('16px "H2push Pixel"');
@@ -137,12 +137,8 @@ def test_the_browser_takes_every_hinted_asset_from_the_103(
     page_started = next(at for at, e, d in events if e == "start" and d == f"{PAGE} 200")
     for path in ASSETS:
         entry = seen.resources[path]
-        hinted = FONT_FROM_HINT[browser.name] if path == FONT else "early-hints"
-        assert entry["initiatorType"] == hinted, f"{path}\n{report}"
-        if browser.name == "chromium":
-            assert entry["transferSize"] == 0, f"{path}\n{report}"  # the preload, used
-        else:
-            final_headers = seen.navigation["finalResponseHeadersStart"]
-            assert entry["responseEnd"] < final_headers, f"{path}\n{report}"
+        assert_taken_from_the_103(
+            browser.name, seen.navigation, entry, font=path == FONT, report=f"{path}\n{report}"
+        )
         requests = [at for at, e, d in events if e == "request" and d == path]
         assert len(requests) == 1 and requests[0] < page_started, f"{path}\n{report}"
