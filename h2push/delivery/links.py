@@ -7,7 +7,7 @@ copies. Pure functions over the scope and header values.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 from h2push.core import caches
@@ -54,7 +54,7 @@ def paths_to_push(link_headers: Iterable[bytes], scheme: str, host: str | None) 
                 yield path
 
 
-def early_push_paths(link_values: Sequence[str], scheme: str, host: str | None) -> tuple[str, ...]:
+def early_push_paths(link_values: Iterable[str], scheme: str, host: str | None) -> tuple[str, ...]:
     """:func:`paths_to_push` for links sent early (before the response)."""
     values = link_values if isinstance(link_values, tuple) else tuple(link_values)
     return _early_push_paths(values, scheme, host)
@@ -90,7 +90,7 @@ def early_hint_links(
     """The ``link`` fields of this request's 103, encoded: one field, its values
     those fit for a 103 (see :func:`h2push.core.linkheader.early_hint_values`)
     comma-joined; no field if none is."""
-    hint = hint_links(tuple(link_values), *request_origin(scope), asset_origins)
+    hint = hint_links(link_values, *request_origin(scope), asset_origins)
     return [hint.field] if hint is not None else []
 
 
@@ -102,7 +102,7 @@ class Hint(NamedTuple):
 
 
 def hint_links(
-    link_values: Sequence[str],
+    link_values: Iterable[str],
     scheme: str,
     host: str | None,
     asset_origins: frozenset[str] = frozenset(),

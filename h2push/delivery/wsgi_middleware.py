@@ -106,7 +106,7 @@ class _EarlyHint:
         if self.sent or (host is not None and len(host) > MAX_HOST_LENGTH):
             return
         scheme = self.environ.get("wsgi.url_scheme", "http")
-        hint = hint_links(tuple(link_values), scheme, host, self.asset_origins)
+        hint = hint_links(link_values, scheme, host, self.asset_origins)
         if hint is None:
             return
         self.sent = True

@@ -277,18 +277,13 @@ class PreloadMiddleware:
         if own_origin is None and any(p.origin for p in preloads):
             own_origin = learning.request_origin(request)
         view_header = response.headers.get("Link")
+        # A settled route's pages merge the same links into the same view header.
         settled = visit.reusable if visit is not None and learned_only else None
-        if settled is not None:
-            # A settled route's pages merge the same links into the same view header.
-            reused: _Merged | None = settled.reused(("link", view_header))
-            if reused is not None:
-                merged = reused
-            else:
-                merged = _merge(view_header, tuple(preloads), conf.H2PUSH_MAX_PRELOADS, own_origin)
-                if not (merged.too_long or merged.over_cap or merged.foreign):
-                    settled.keep(("link", view_header), merged)  # nothing to log on the next page
-        else:
+        merged: _Merged | None = None if settled is None else settled.reused(("link", view_header))
+        if merged is None:
             merged = _merge(view_header, tuple(preloads), conf.H2PUSH_MAX_PRELOADS, own_origin)
+            if settled is not None and not (merged.too_long or merged.over_cap or merged.foreign):
+                settled.keep(("link", view_header), merged)  # nothing to log on the next page
         if visit is not None and visit.story is not None:
             _tell_header(visit.story, preloads, merged, view_header)
         if merged.header:

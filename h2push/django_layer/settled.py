@@ -38,6 +38,7 @@ __all__ = [
     "is_settled",
     "observe",
     "settled",
+    "unsettle",
 ]
 
 #: One page in this many of a settled route is looked at: the bound, in pages, on how
@@ -110,15 +111,20 @@ def is_settled(route: str, origin: str) -> bool:
     return isinstance(_routes.get((route, origin)), SettledRoute)
 
 
-def observe(route: str, origin: str, read: Learned | None, after: Learned, sure: bool) -> None:
-    """A looked-at page's outcome: the entry the store held (``None``: it failed),
-    the entry after the page, and whether the page's links were its own (``sure``:
-    not a guess while discovery reads it in the background). What counts is what
-    the route's pages agree on: a page that changes only the links it saw itself
-    changes no hint."""
+def unsettle(route: str, origin: str) -> None:
+    """Read the route's pages again, from the next one on (its store failed, or a
+    page changed what it agreed on)."""
+    _routes.pop((route, origin), None)
+
+
+def observe(route: str, origin: str, read: Learned, after: Learned, sure: bool) -> None:
+    """A looked-at page's outcome: the entry the store held, the entry after the
+    page, and whether the page's links were its own (``sure``: not a guess while
+    discovery reads it in the background). What counts is what the route's pages
+    agree on: a page that changes only the links it saw itself changes no hint."""
     key = (route, origin)
-    if read is None or after.agreed != read.agreed:
-        _routes.pop(key, None)
+    if after.agreed != read.agreed:
+        unsettle(route, origin)
         return
     known = _routes.get(key)
     if isinstance(known, SettledRoute):
@@ -126,7 +132,7 @@ def observe(route: str, origin: str, read: Learned | None, after: Learned, sure:
         # if its page had links beyond the settled ones: the pages after it are read
         # then, and two of them in a row must agree before such a link is hinted.
         if known.entry.agreed != read.agreed or after.seen != after.agreed:
-            _routes.pop(key, None)
+            unsettle(route, origin)
         else:
             known.pages = 0
         return

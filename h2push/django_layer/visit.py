@@ -164,8 +164,8 @@ class Visit:
         learning.get_view_times().record(self.route, elapsed_ms)
         if self.settled is not None or not learnable:
             return None
-        if self.learned is None:
-            settled_routes.observe(self.route, self.own_origin, None, Learned(), sure=True)
+        if self.learned is None:  # the store failed: nothing to compare with
+            settled_routes.unsettle(self.route, self.own_origin)
             return None
         # A settled route's look reads a page it has not seen: a guess from what the
         # route's pages share could hide a changed name for many looks.
