@@ -23,6 +23,7 @@ from h2push.django_layer import discovery, settled
 from h2push.django_layer.learning import MemoryStore, get_store
 from h2push.django_layer.settled import LOOK_EVERY, LOOKS_TO_SETTLE
 from h2push.testing import H2TestClient
+from tests.support import failing_caches
 
 pytestmark = pytest.mark.usefixtures("fresh_store")
 
@@ -182,6 +183,43 @@ def test_the_story_says_a_page_was_not_read(caplog: pytest.LogCaptureFixture, pa
         # A told page sends what an untold one does.
         assert pages.hinted(LIGHT) == {LIGHT_CSS, SCRIPT}
     assert "settled route: page not read for links" in caplog.text
+
+
+# ------------------------------------------------------------- a store outage
+
+
+@pytest.fixture
+def flaky_store(settings: Any) -> Iterator[None]:
+    """The learned store is a cache that raises on every call while it is down."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "learned": {"BACKEND": "tests.support.failing_caches.FlakyCache"},
+    }
+    settings.H2PUSH_LEARN_CACHE = "learned"
+    failing_caches.reset(down=False)
+    yield
+    failing_caches.reset(down=False)
+
+
+@pytest.mark.usefixtures("flaky_store")
+def test_a_settled_route_meets_a_store_outage_at_its_next_look(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    pages = Pages()
+    pages.settle()
+    failing_caches.OUTAGE.set()
+    with caplog.at_level(logging.WARNING, logger="h2push"):
+        seen = pages.visit(LIGHT, LOOK_EVERY + 4)
+    # Until its look a settled route does not read the store: it hints what it
+    # settled on. The look meets the outage, and no page after it is hinted.
+    met = seen.index(set())
+    assert 0 < met <= LOOK_EVERY
+    assert seen == [{LIGHT_CSS, SCRIPT}] * met + [set()] * (len(seen) - met)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and "learned store" in warnings[0].lower(), warnings
+    # Every page reads the store again: the first one after the outage is hinted.
+    failing_caches.OUTAGE.clear()
+    assert pages.hinted(LIGHT) == {LIGHT_CSS, SCRIPT}
 
 
 # ------------------------------------------------------------------ after a deploy

@@ -11,8 +11,11 @@ One test walks through the whole story, since each part starts from the last:
    visit is hinted. Then new connections are opened until the *other* worker answers;
    its very first ``/slow/`` page is hinted too, so the link came through Redis.
 2. **Outage.** Redis is stopped. Pages through both workers still answer 200 with
-   their ``Link`` header, only without a 103, and each worker that served them logs
-   one WARNING from the ``h2push`` logger, not one per request.
+   their ``Link`` header. A worker whose route had settled does not read the store
+   on most pages, so it may go on hinting what it settled on, until its next
+   looked-at page (within ``LOOK_EVERY`` pages) meets the outage; from that page on
+   its pages go without a 103. Each worker logs one WARNING from the ``h2push``
+   logger, not one per request.
 3. **Back.** Redis is started again on the same port, empty. After re-learning (two
    visits, then a 103) both workers hint the route again, with no further WARNING.
 """
@@ -30,6 +33,7 @@ from pathlib import Path
 import pytest
 
 from h2push.core.linkheader import split_links
+from h2push.django_layer.settled import LOOK_EVERY
 from h2push.probe import Exchange, H2Connection
 from harness.certificates import cafile
 from harness.constants import CSS_LINK, JS_LINK, REDIS_SETTINGS
@@ -47,9 +51,13 @@ TIMEOUT = 10.0
 # Enough for the kernel to hand the other worker a connection many times over.
 SEARCH_DEADLINE = 10.0
 MAX_CONNECTIONS = 200
-# Pages asked for during the outage, at least, and at least this many per worker.
+# Pages without a 103 during the outage, at least, and at least this many per worker.
 OUTAGE_PAGES = 8
 OUTAGE_PAGES_PER_WORKER = 2
+# Pages per connection while the outage lasts: a settled worker may serve up to
+# LOOK_EVERY of them before one reads the store.
+OUTAGE_PAGES_PER_CONNECTION = 4
+OUTAGE_DEADLINE = 30.0
 # How long hints may take to resume once Redis is back.
 RECOVERY_DEADLINE = 10.0
 # "WARNING h2push.something [pid] message", as redis_settings formats it.
@@ -182,19 +190,28 @@ def learn_and_share(server: ServerProcess) -> tuple[int, int]:
 
 
 def serve_through_outage(server: ServerProcess, worker_pids: set[int]) -> Counter[int]:
-    """Part 2: pages through both workers while Redis is down; counts them per worker."""
-    served: Counter[int] = Counter()
-    deadline = time.monotonic() + SEARCH_DEADLINE
-    while served.total() < OUTAGE_PAGES or any(
-        served[pid] < OUTAGE_PAGES_PER_WORKER for pid in worker_pids
+    """Part 2: pages through both workers while Redis is down; counts per worker the
+    pages that met the outage (read the store, and went without a 103)."""
+    hinted: dict[int, list[bool]] = {pid: [] for pid in worker_pids}
+    unhinted: Counter[int] = Counter()
+    deadline = time.monotonic() + OUTAGE_DEADLINE
+    while unhinted.total() < OUTAGE_PAGES or any(
+        unhinted[pid] < OUTAGE_PAGES_PER_WORKER for pid in worker_pids
     ):
-        for visit in pages(server, 2):
-            # A page whose store failed goes out as usual, without a 103.
-            assert not visit.hinted, visit.exchange.interim
-            served[visit.pid] += 1
+        for visit in pages(server, OUTAGE_PAGES_PER_CONNECTION):
+            hinted[visit.pid].append(visit.hinted)
+            if visit.hinted:
+                assert_hinted(visit)  # a settled route's links, as before the outage
+            else:
+                unhinted[visit.pid] += 1
         if time.monotonic() > deadline:
-            raise AssertionError(f"pages per worker during the outage: {dict(served)}")
-    return served
+            raise AssertionError(f"pages per worker during the outage: {hinted}")
+    for pid, flags in hinted.items():
+        # A settled worker hints until one of its pages reads the store, never after.
+        settled_run = flags.index(False)
+        assert flags == [True] * settled_run + [False] * (len(flags) - settled_run), (pid, flags)
+        assert settled_run < LOOK_EVERY, (pid, flags)
+    return unhinted
 
 
 def test_redis_shared_by_two_workers_survives_an_outage(
