@@ -37,7 +37,6 @@ JS_PATH = "/static/js/app.js"
 CSS = f"<{CSS_PATH}>; rel=preload; as=style"
 JS = f"<{JS_PATH}>; rel=preload; as=script"
 URL_LIMIT = 2048
-LEARNED_ALIAS = "h2push-learned"
 
 
 @pytest.fixture(autouse=True)
@@ -149,25 +148,15 @@ def test_only_links_two_consecutive_pages_both_had_are_hinted() -> None:
 # --- 3. a failing or slow learned store --------------------------------------------------
 
 
-def learned_cache(backend: str, location: str = "") -> dict[str, Any]:
-    return {
-        "CACHES": {
-            "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-            LEARNED_ALIAS: {"BACKEND": backend, "LOCATION": location},
-        },
-        "H2PUSH_LEARN_CACHE": LEARNED_ALIAS,
-    }
-
-
 def redis_nobody_listens_on() -> dict[str, Any]:
     port = find_free_port()
-    return learned_cache(
+    return failing_caches.learned_store(
         "django.core.cache.backends.redis.RedisCache", f"redis://127.0.0.1:{port}/0"
     )
 
 
 def flaky_cache() -> dict[str, Any]:
-    return learned_cache("tests.support.failing_caches.FlakyCache")
+    return failing_caches.learned_store("FlakyCache")
 
 
 def h2push_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -208,7 +197,7 @@ def timed_visit(path: str) -> tuple[float, H2TestClient]:
 
 def test_a_slow_learned_store_delays_the_page_by_the_bounded_wait_only() -> None:
     failing_caches.reset(down=False)
-    with override_settings(**learned_cache("tests.support.failing_caches.SlowCache")):
+    with override_settings(**failing_caches.learned_store("SlowCache")):
         elapsed, client = timed_visit(learn_query("css/base.css"))
     # The store answers after 2 s; the default wait is 100 ms.
     assert elapsed < 1.0
@@ -217,7 +206,7 @@ def test_a_slow_learned_store_delays_the_page_by_the_bounded_wait_only() -> None
 
 def test_the_bounded_wait_is_the_learn_timeout_setting() -> None:
     failing_caches.reset(down=False)
-    store = learned_cache("tests.support.failing_caches.SlowCache")
+    store = failing_caches.learned_store("SlowCache")
     with override_settings(**store, H2PUSH_LEARN_TIMEOUT_MS=700):
         elapsed, client = timed_visit(learn_query("css/base.css"))
     # The store got its 700 ms, and the page did not wait for its 2 s.

@@ -189,15 +189,11 @@ def test_the_story_says_a_page_was_not_read(caplog: pytest.LogCaptureFixture, pa
 
 
 @pytest.fixture
-def flaky_store(settings: Any) -> Iterator[None]:
+def flaky_store() -> Iterator[None]:
     """The learned store is a cache that raises on every call while it is down."""
-    settings.CACHES = {
-        **settings.CACHES,
-        "learned": {"BACKEND": "tests.support.failing_caches.FlakyCache"},
-    }
-    settings.H2PUSH_LEARN_CACHE = "learned"
     failing_caches.reset(down=False)
-    yield
+    with override_settings(**failing_caches.learned_store("FlakyCache")):
+        yield
     failing_caches.reset(down=False)
 
 

@@ -250,14 +250,7 @@ def outage() -> Iterator[None]:
 def test_a_failing_learned_store_is_warned_about_once_and_each_line_says_so(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    store = {
-        "CACHES": {
-            "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-            "h2push-learned": {"BACKEND": "tests.support.failing_caches.FlakyCache"},
-        },
-        "H2PUSH_LEARN_CACHE": "h2push-learned",
-    }
-    with override_settings(**store):
+    with override_settings(**failing_caches.learned_store("FlakyCache")):
         h2 = client(caplog)
         for path in [learn_query("css/base.css")] * 3 + ["/early/learn/7/"]:
             page(h2, path)

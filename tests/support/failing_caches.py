@@ -7,9 +7,8 @@
 - :class:`SlowCache` answers every read after :data:`SLOW_READ_SECONDS`, as a cache
   on an overloaded network would.
 
-Name them in ``CACHES`` by dotted path, e.g.
-``{"BACKEND": "tests.support.failing_caches.FlakyCache"}``, and call :func:`reset`
-before each test.
+:func:`learned_store` gives the settings that make one of them (or any cache) the
+learned store; call :func:`reset` before each test.
 """
 
 from __future__ import annotations
@@ -21,13 +20,30 @@ from typing import Any
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
 
-__all__ = ["OUTAGE", "SLOW_READ_SECONDS", "FlakyCache", "SlowCache", "reset"]
+__all__ = ["OUTAGE", "SLOW_READ_SECONDS", "FlakyCache", "SlowCache", "learned_store", "reset"]
 
 #: Set while the flaky cache is "down".
 OUTAGE = threading.Event()
 SLOW_READ_SECONDS = 2.0
 
 _values: dict[str, Any] = {}
+
+
+def learned_store(
+    backend: str, location: str = "", alias: str = "h2push-learned", **more: Any
+) -> dict[str, Any]:
+    """Settings (for ``override_settings``) whose ``H2PUSH_LEARN_CACHE`` is a cache of
+    ``backend``: a class of this module by name, or a dotted path."""
+    if "." not in backend:
+        backend = f"{__name__}.{backend}"
+    return {
+        "CACHES": {
+            "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+            alias: {"BACKEND": backend, "LOCATION": location},
+        },
+        "H2PUSH_LEARN_CACHE": alias,
+        **more,
+    }
 
 
 def reset(*, down: bool) -> None:

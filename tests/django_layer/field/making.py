@@ -11,6 +11,7 @@ from django.test import override_settings
 
 from h2push.core import caches as h2push_caches
 from h2push.django_layer.field.sample import HintUse, LcpElement, Sample, ViewportGroup
+from tests.support.failing_caches import learned_store
 
 ROUTE = "localhost hero/"
 HERO = LcpElement("/static/img/hero.jpg", is_image=True)
@@ -53,17 +54,10 @@ def sample(
 
 def cache_settings(backend: str, **more: Any) -> dict[str, Any]:
     """Settings that put the learned store, and so the samples, in a cache of ``backend``."""
-    return {
-        "CACHES": {
-            "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-            FIELD_CACHE: {"BACKEND": backend, "LOCATION": "h2push-field-tests"},
-        },
-        "H2PUSH_LEARN_CACHE": FIELD_CACHE,
-        # Far more than a locmem call takes on a busy machine: a call that misses the
-        # deadline would read as a failing store.
-        "H2PUSH_LEARN_TIMEOUT_MS": 5000,
-        **more,
-    }
+    # Far more than a locmem call takes on a busy machine: a call that misses the
+    # deadline would read as a failing store.
+    more.setdefault("H2PUSH_LEARN_TIMEOUT_MS", 5000)
+    return learned_store(backend, "h2push-field-tests", FIELD_CACHE, **more)
 
 
 @contextmanager

@@ -639,21 +639,10 @@ def test_one_address_never_changes_what_another_visitor_is_hinted(field_on: None
 # --- 7. a store that is down --------------------------------------------------------------
 
 
-def _failing_store(backend: str, **more: Any) -> dict[str, Any]:
-    return {
-        "CACHES": {
-            "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-            "field-failing": {"BACKEND": f"tests.support.failing_caches.{backend}"},
-        },
-        "H2PUSH_LEARN_CACHE": "field-failing",
-        **more,
-    }
-
-
 @pytest.fixture
 def store_down(field_on: None) -> Iterator[None]:
     failing_caches.reset(down=True)
-    with override_settings(**_failing_store("FlakyCache")):
+    with override_settings(**failing_caches.learned_store("FlakyCache")):
         yield
     failing_caches.reset(down=False)
 
@@ -661,7 +650,8 @@ def store_down(field_on: None) -> Iterator[None]:
 @pytest.fixture
 def store_hung(field_on: None) -> Iterator[None]:
     failing_caches.reset(down=False)
-    with override_settings(**_failing_store("SlowCache", H2PUSH_LEARN_TIMEOUT_MS=100)):
+    hung = failing_caches.learned_store("SlowCache", H2PUSH_LEARN_TIMEOUT_MS=100)
+    with override_settings(**hung):
         yield
     failing_caches.reset(down=False)
 
