@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 from benchmarks.results import add_output_arguments, outputs, write_json
 from benchmarks.servers import HOST, ServerSpec, bench_servers, delayed
 from benchmarks.stats import at_most, bootstrap_median, paired_ratios, spread
-from h2push.core.linkheader import parse_link, split_links
+from h2push.core.linkheader import parse_link
 from h2push.probe import Exchange, H2Connection, fetch
 from harness.machine import print_machine
 from harness.report import load_average, log, print_table
@@ -66,11 +66,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def assets(exchange: Exchange) -> list[str]:
     """The same-origin preloads the page's ``Link`` header names."""
     found = []
-    for header in exchange.links:
-        for value in split_links(header):
-            link = parse_link(value)
-            if link is not None and link.is_preload and link.url.startswith("/"):
-                found.append(link.url)
+    for value in exchange.links:
+        link = parse_link(value)
+        if link is not None and link.is_preload and link.url.startswith("/"):
+            found.append(link.url)
     return found
 
 

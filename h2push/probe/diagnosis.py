@@ -13,7 +13,7 @@ import textwrap
 from dataclasses import dataclass
 from enum import StrEnum
 
-from h2push.core.linkheader import Link, parse_link, same_origin_path, split_links
+from h2push.core.linkheader import Link, parse_link, same_origin_path
 from h2push.probe.errors import error_code_name
 from h2push.probe.headers import values
 from h2push.probe.results import Exchange
@@ -114,11 +114,10 @@ def format_reasons(reasons: list[Reason]) -> list[str]:
 
 def _preloads(exchange: Exchange) -> list[Link]:
     found = []
-    for header in exchange.links:
-        for value in split_links(header):
-            link = parse_link(value)
-            if link is not None and link.is_preload:
-                found.append(link)
+    for value in exchange.links:
+        link = parse_link(value)
+        if link is not None and link.is_preload:
+            found.append(link)
     return found
 
 

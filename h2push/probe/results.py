@@ -108,7 +108,7 @@ class Interim:
     @property
     def links(self) -> list[str]:
         """Its links, one per value: a field may carry several, comma-joined."""
-        return [link for field in self.link_fields for link in split_links(field)]
+        return _link_values(self.headers)
 
     @property
     def link_fields(self) -> list[str]:
@@ -189,7 +189,12 @@ class Exchange:
 
     @property
     def links(self) -> list[str]:
-        """The values of the final response's ``link`` fields."""
+        """The final response's links, one per value (as :attr:`Interim.links`)."""
+        return _link_values(self.headers)
+
+    @property
+    def link_fields(self) -> list[str]:
+        """The final response's ``link`` field lines, as sent."""
         return values(self.headers, "link")
 
     @property
@@ -231,3 +236,7 @@ class Exchange:
             f"{len(self.body)} bytes, {len(self.interim)} interim, "
             f"{len(self.promises)} promises>"
         )
+
+
+def _link_values(headers: HeaderList) -> list[str]:
+    return [link for line in values(headers, "link") for link in split_links(line)]

@@ -62,7 +62,6 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser as PlaywrightBrowser
 
-from h2push.core.linkheader import split_links
 from h2push.probe import Exchange, fetch
 from harness.browser import CHROMIUM, CHROMIUM_FLAGS, TIMEOUT_MS, load_page, poll
 from harness.browser_recorder import ENV_VAR, read_events
@@ -421,12 +420,7 @@ def visit(visitor: Visitor, site: Site, target: str, *, image: bool = True) -> V
 def early_links(exchange: Exchange) -> list[str]:
     """The values of the 103's ``Link`` fields."""
     assert exchange.early_hints, f"no 103 for {exchange.path}"
-    return [value for line in exchange.early_hints[0].links for value in split_links(line)]
-
-
-def final_links(exchange: Exchange) -> list[str]:
-    """The values of the final response's ``Link`` fields."""
-    return [value for line in exchange.links for value in split_links(line)]
+    return exchange.early_hints[0].links
 
 
 def urls_of(links: list[str]) -> list[str]:
@@ -450,14 +444,14 @@ def test_the_field_hints_the_lcp_image(visitor: Visitor, site: Site) -> None:
     before = site.probe(quick)
     hinted = urls_of(early_links(before))
     assert {CSS, FONT, SCRIPT} <= set(hinted), hinted
-    assert HERO not in hinted and HERO not in urls_of(final_links(before)), before.links
+    assert HERO not in hinted and HERO not in urls_of(before.links), before.links
 
     # The third distinct client makes the quorum.
     assert_lcp_is_the_hero(visit(visitor, site, quick))
     after = site.probe(quick)
     print(f"{site.kind}, {visitor.name}: the 103 after {QUORUM} reports: {early_links(after)}")
     assert HERO_LINK in early_links(after), early_links(after)
-    assert HERO_LINK in final_links(after), after.links
+    assert HERO_LINK in after.links, after.links
 
     # The next visitor, cold, with a slow view: the hero comes from the 103.
     slow = f"{HERO_PAGE}?ms={VIEW_MS}"
@@ -502,7 +496,7 @@ def test_a_page_that_stops_loading_its_script_loses_the_hint(visitor: Visitor, s
     for target in (lean, quick):
         exchange = site.probe(target)
         assert SCRIPT not in urls_of(early_links(exchange)), early_links(exchange)
-        assert SCRIPT not in urls_of(final_links(exchange)), exchange.links
+        assert SCRIPT not in urls_of(exchange.links), exchange.links
     # Learning dropped it (the last two pages no longer agree on it), before the
     # field could: the field holds one client's word, short of the quorum.
     [script] = [h for h in site.field_report("field/hero/")["hints"] if h["url"] == SCRIPT]
@@ -521,9 +515,9 @@ def test_a_font_no_visitor_uses_leaves_the_hints(visitor: Visitor, site: Site) -
         assert all(face["status"] != "loaded" for face in wasted.seen["fonts"]), wasted.report()
     after = site.probe(target)
     print(f"{site.kind}, {visitor.name}: the 103 after {QUORUM} reports: {early_links(after)}")
-    assert CSS in urls_of(early_links(after)) and CSS in urls_of(final_links(after))
+    assert CSS in urls_of(early_links(after)) and CSS in urls_of(after.links)
     assert FONT not in urls_of(early_links(after)), early_links(after)
-    assert FONT not in urls_of(final_links(after)), after.links
+    assert FONT not in urls_of(after.links), after.links
     # The next visitor's browser never downloads it.
     spared = visit(visitor, site, target, image=False)
     assert FONT not in spared.resources and not spared.requests_of(FONT), spared.report()

@@ -106,7 +106,7 @@ def assert_hinted_long_before_the_page(exchange: Exchange) -> float:
     lead = hint_lead_ms(exchange)
     assert lead >= MARGIN_MS, describe(exchange)
     # The page says the same in its Link header: the contract for every other hop.
-    assert exchange.links == [f"{CSS_LINK}, {JS_LINK}"]
+    assert exchange.link_fields == [f"{CSS_LINK}, {JS_LINK}"]
     return lead
 
 
@@ -133,7 +133,7 @@ def test_a_fetch_gets_the_link_header_and_no_hint(stack: CaddyStack) -> None:
     exchange = get(stack, f"{DECLARED['sync']}?ms=0", FETCH)
     assert exchange.status == 200
     assert exchange.interim == [], describe(exchange)
-    assert exchange.links == [f"{CSS_LINK}, {JS_LINK}"]
+    assert exchange.link_fields == [f"{CSS_LINK}, {JS_LINK}"]
 
 
 def test_static_files_come_from_caddy_cacheable(stack: CaddyStack) -> None:

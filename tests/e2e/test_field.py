@@ -145,7 +145,7 @@ def visit_and_report(server: ServerProcess, path: str, address: str, **changes: 
 
 
 def links(exchange: Exchange) -> list[str]:
-    return [value for field in exchange.links for value in split_links(field)]
+    return exchange.links
 
 
 def hint_links(exchange: Exchange) -> list[list[str]]:
