@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import os
 import pstats
+import random
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,7 +84,7 @@ CASES = [
     ),
 ]
 PROFILED_CASE = "b"
-Results = dict[str, list[float]]  # case key: CPU ms per request of each block
+Results = dict[str, list[float]]  # case key: CPU ms per request, of each block or request
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -142,8 +144,17 @@ def load_apps() -> dict[str, ASGIApp]:
     os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.settings"
     os.environ["H2PUSH_BENCH_VARIANT"] = "h2push"
     from benchmarks import asgi
+    from h2push.asgi import H2PushMiddleware
 
-    return {"plain": plain_django(), "h2push": asgi.h2push}
+    plain = plain_django()
+    return {
+        "plain": plain,
+        "h2push": asgi.h2push,
+        # h2push's two layers one at a time: the ASGI adapter around plain Django, and
+        # Django with PreloadMiddleware but no adapter (so no early channel).
+        "adapter": H2PushMiddleware(plain),
+        "middleware": asgi.h2push.app,
+    }
 
 
 def plain_django() -> ASGIApp:
@@ -162,17 +173,63 @@ def plain_django() -> ASGIApp:
 async def serve(app: ASGIApp, case: Case, count: int) -> None:
     from django.test import override_settings  # Django is set up by load_apps()
 
-    from h2push.django_layer import settled
+    with override_settings(**case.settings), _settling(case):
+        for _ in range(count):
+            await call_app(app, scope(case.path, case.query))
 
-    look_every = settled.LOOK_EVERY
+
+# What an unsettled case's route remembers of its settling, apart from the other
+# cases' (the same route, settled, in case s).
+_NEVER_SETTLED: dict[Any, Any] = {}
+
+
+@contextlib.contextmanager
+def _settling(case: Case) -> Iterator[None]:
+    """For an unsettled case, a route that never settles: settling's memory swapped
+    for one of the case's own, where no number of agreeing pages settles it."""
+    from h2push.django_layer import settled  # Django is set up by load_apps()
+
+    if not case.unsettled:
+        yield
+        return
+    kept = settled._routes, settled.LOOKS_TO_SETTLE
+    settled._routes, settled.LOOKS_TO_SETTLE = _NEVER_SETTLED, sys.maxsize
     try:
-        if case.unsettled:
-            settled.LOOK_EVERY = 1  # every page is looked at
-        with override_settings(**case.settings):
-            for _ in range(count):
-                await call_app(app, scope(case.path, case.query))
+        yield
     finally:
-        settled.LOOK_EVERY = look_every
+        settled._routes, settled.LOOKS_TO_SETTLE = kept
+
+
+async def measure_paired(apps: dict[str, ASGIApp], rounds: int, cases: Sequence[Case]) -> Results:
+    """CPU ms of the event loop's thread for single requests: each round one request
+    of every case, in a new random order.
+
+    Blocks of requests drift apart with the machine's load by more than h2push's
+    own work; two requests a few milliseconds apart share the machine's state, so
+    the differences of a round's pair are what h2push adds, request by request.
+    Only the loop's thread is timed: h2push's work runs there, and a sync view's
+    thread adds its scheduling noise and nothing of h2push's. A case may not change
+    settings (that would forget what the routes learned, request by request).
+    """
+    if any(case.settings for case in cases):
+        raise ValueError("paired cases run with the settings as they are")
+    for case in cases:
+        await serve(apps[case.app], case, WARM_UP)
+    results: Results = {case.key: [] for case in cases}
+    order, shuffle = list(cases), random.Random(7).shuffle
+    for _ in range(rounds):
+        shuffle(order)
+        for case in order:
+            results[case.key].append(await _timed_request(apps[case.app], case))
+    return results
+
+
+async def _timed_request(app: ASGIApp, case: Case) -> float:
+    request = scope(case.path, case.query)
+    with _settling(case):
+        started = time.thread_time_ns()
+        await call_app(app, request)
+        return (time.thread_time_ns() - started) / 1e6
 
 
 async def measure(
