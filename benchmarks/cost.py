@@ -163,6 +163,30 @@ def report(
     loads: list[str],
 ) -> list[Verdict]:
     log("")
+    server_figures, verdicts = _judge_server(server)
+    works, layers = own_work(own), own_work(own, LAYER_PAIRS)
+    verdicts += _judge_own_work(own, works, layers)
+    log("\nVerdicts:")
+    for verdict in verdicts:
+        log("  " + verdict.line())
+    paths = outputs("cost", options)
+    body: dict[str, Any] = {
+        "elapsed_s": elapsed,
+        "load_averages": loads,
+        "server": {key: [vars(r) for r in server[key]] for key in SERVER_VARIANTS},
+        **server_figures,
+        "in_process_ms": own,
+        "own_us": works,
+        "layers_us": layers,
+        "verdicts": [vars(v) | {"word": v.word} for v in verdicts],
+    }
+    write_json(paths.json_path, "cost", options, body)
+    draw(server, own, paths.svg_path)
+    return verdicts
+
+
+def _judge_server(server: overhead.Results) -> tuple[dict[str, list[float]], list[Verdict]]:
+    """The server rounds' table and ratios, printed; the figures and their verdicts."""
     rows = [_server_row(key, server[key]) for key in SERVER_VARIANTS]
     print_table(["", "server variant", "CPU ms/request", "requests/s", "clean"], rows)
     cpu_ratios = paired_ratios([r.cpu_ms for r in server["s"]], [r.cpu_ms for r in server["a"]])
@@ -172,7 +196,6 @@ def report(
     quiet = bootstrap_median(
         paired_ratios([r.cpu_ms for r in server["t"]], [r.cpu_ms for r in server["a"]])
     )
-    works = own_work(own)
     log(
         f"per round, h2push / plain: CPU per request {' '.join(f'{r:.3f}' for r in cpu_ratios)}"
         f"\n                          requests/s {' '.join(f'{r:.3f}' for r in rps_ratios)}"
@@ -183,10 +206,25 @@ def report(
         f"without its 103s (t / a): median CPU ratio {quiet[0]:.3f} "
         f"[90% {quiet[1]:.3f}-{quiet[2]:.3f}]"
     )
+    figures = {
+        "server_cpu_ratio": [cpu_ratio, cpu_low, cpu_high],
+        "server_cpu_ratio_without_103": list(quiet),
+        "server_rps_ratio": [rps_ratio, rps_low, rps_high],
+    }
     verdicts = [
         at_most("server CPU per request, h2push / plain Django", cpu_ratio, CPU_LIMIT),
         at_most("the same with Early Hints off", quiet[0], QUIET_CPU_LIMIT),
     ]
+    return figures, verdicts
+
+
+def _judge_own_work(
+    own: in_process.Results,
+    works: dict[str, tuple[float, float, float]],
+    layers: dict[str, tuple[float, float, float]],
+) -> list[Verdict]:
+    """h2push's own work per page, printed with each layer's; its verdicts."""
+    verdicts = []
     for page, (median, low, high) in works.items():
         log(f"in process, {page}: h2push's own work {median:.0f} us [90% {low:.0f}-{high:.0f}]")
         target = f"h2push's own work per request, in process, {page}"
@@ -196,26 +234,8 @@ def report(
             limit = UNSETTLED_SHARE_LIMIT * plain_us
             log(f"   that is {median / plain_us:.1%} of plain Django's {plain_us:.0f} us")
         verdicts.append(at_most(target, median, limit, " us", 0))
-    for page, (median, low, high) in own_work(own, LAYER_PAIRS).items():
+    for page, (median, low, high) in layers.items():
         log(f"in process, {page}: {median:.0f} us [90% {low:.0f}-{high:.0f}]")
-    log("\nVerdicts:")
-    for verdict in verdicts:
-        log("  " + verdict.line())
-    paths = outputs("cost", options)
-    body: dict[str, Any] = {
-        "elapsed_s": elapsed,
-        "load_averages": loads,
-        "server": {key: [vars(r) for r in server[key]] for key in SERVER_VARIANTS},
-        "server_cpu_ratio": [cpu_ratio, cpu_low, cpu_high],
-        "server_cpu_ratio_without_103": list(quiet),
-        "server_rps_ratio": [rps_ratio, rps_low, rps_high],
-        "in_process_ms": own,
-        "own_us": works,
-        "layers_us": own_work(own, LAYER_PAIRS),
-        "verdicts": [vars(v) | {"word": v.word} for v in verdicts],
-    }
-    write_json(paths.json_path, "cost", options, body)
-    draw(server, own, paths.svg_path)
     return verdicts
 
 
